@@ -1,0 +1,5 @@
+"""``python -m chaintrail`` runs the CLI."""
+
+from chaintrail.cli import main
+
+main()
