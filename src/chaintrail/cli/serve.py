@@ -1,9 +1,122 @@
-"""CLI commands of the serve group (filled in by its issue)."""
+"""``chaintrail serve`` (the investigation API) and ``chaintrail apikey create|list|revoke``."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from chaintrail.cli.common import (
+    DEFAULT_STORE,
+    JsonOption,
+    StoreOption,
+    console,
+    emit_json,
+    err_console,
+)
+from chaintrail.errors import UsageError
+
+apikey_app = typer.Typer(help="Create, list and revoke API keys of the investigation API.")
+
+
+def _when(ts: int | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the main app."""
+    """Add ``serve`` and the ``apikey`` group to the main app."""
+    app.command("serve")(serve_command)
+    app.add_typer(apikey_app, name="apikey")
+
+
+def serve_command(
+    store: StoreOption = DEFAULT_STORE,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Accept requests without a key (loopback only).")
+    ] = False,
+    rate_limit: Annotated[
+        float,
+        typer.Option(help="Requests/s allowed per key (bursts of twice that); 0 = unlimited."),
+    ] = 100.0,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(help="Allow browser calls from this origin (repeatable). Off by default."),
+    ] = None,
+) -> None:
+    """Serve the GraphSense-compatible API under /api and chaintrail's own under /v1."""
+    from chaintrail.api.server import run_server
+
+    store_dir = store
+    if not (store_dir / "MANIFEST.json").exists():
+        raise UsageError(f"store {store_dir}: no chain store here (run 'chaintrail ingest' first)")
+    err_console.print(
+        f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: "
+        f"http://{host}:{port}/api, docs: /docs)"
+    )
+    run_server(store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [])
+
+
+@apikey_app.command("create")
+def apikey_create(
+    role: Annotated[str, typer.Option(help="reader (read only) or analyst (may write tags).")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")] = "",
+    rate_limit: Annotated[
+        float | None, typer.Option(help="Requests/s for this key (default: the server's).")
+    ] = None,
+    store: StoreOption = DEFAULT_STORE,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from chaintrail.api.keys import KeyStore
+
+    key, rec = KeyStore(store).create(role, name, rate_limit)
+    if json_out:
+        emit_json({"key": key, "id": rec.id, "role": rec.role, "name": rec.name})
+        return
+    console.print(f"[bold]{key}[/]")
+    err_console.print(f"key {rec.id} ({rec.role}) created; it is shown only this once.")
+
+
+@apikey_app.command("list")
+def apikey_list(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:
+    """List keys (ids, roles, names, state); keys themselves are never stored."""
+    from chaintrail.api.keys import KeyStore
+
+    records = KeyStore(store).load()
+    if json_out:
+        emit_json(
+            [
+                {
+                    "id": r.id,
+                    "role": r.role,
+                    "name": r.name,
+                    "created": r.created,
+                    "rate_limit": r.rate_limit,
+                    "revoked": r.revoked,
+                }
+                for r in records
+            ]
+        )
+        return
+    table = Table("id", "role", "name", "created", "rate limit", "revoked")
+    for r in records:
+        limit = "" if r.rate_limit is None else f"{r.rate_limit:g}/s"
+        table.add_row(r.id, r.role, r.name, _when(r.created), limit, _when(r.revoked))
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id shown by 'apikey list'.")],
+    store: StoreOption = DEFAULT_STORE,
+) -> None:
+    """Revoke a key; a running server refuses it within a second."""
+    from chaintrail.api.keys import KeyStore
+
+    rec = KeyStore(store).revoke(key_id)
+    err_console.print(f"key {rec.id} revoked")

@@ -1,0 +1,60 @@
+"""Run the API under uvicorn, in one process or several workers sharing the port.
+
+Workers are separate processes, so settings travel in ``$CHAINTRAIL_API_SETTINGS`` (JSON) to
+:func:`app_from_env`. Rate-limit buckets are per process: each of ``n`` workers enforces
+``rate_limit / n`` so a key's total stays at ``rate_limit`` when the kernel spreads connections.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from chaintrail.api.app import ApiSettings, create_app, is_loopback
+from chaintrail.errors import UsageError
+
+ENV = "CHAINTRAIL_API_SETTINGS"
+
+
+def app_from_env() -> FastAPI:
+    """App factory for uvicorn workers: settings from ``$CHAINTRAIL_API_SETTINGS``."""
+    raw = json.loads(os.environ[ENV])
+    raw["store_dir"] = Path(raw["store_dir"])
+    return create_app(ApiSettings(**raw))
+
+
+def run_server(
+    store_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    auth: bool,
+    rate_limit: float,
+    cors_origins: list[str],
+) -> None:
+    """Serve until interrupted; UsageError for --no-auth off loopback."""
+    import uvicorn
+
+    if not auth and not is_loopback(host):
+        raise UsageError(f"--no-auth on host {host!r}: keys may be skipped only on a loopback host")
+    settings = {
+        "store_dir": str(Path(store_dir).resolve()),
+        "auth": auth,
+        "host": host,
+        "rate_limit": rate_limit / workers,
+        "cors_origins": cors_origins,
+    }
+    os.environ[ENV] = json.dumps(settings)
+    app_from_env()  # fail here, in one clear line, rather than in every worker
+    uvicorn.run(
+        "chaintrail.api.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
