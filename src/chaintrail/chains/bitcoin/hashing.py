@@ -1,0 +1,449 @@
+"""SHA-256, double SHA-256, RIPEMD-160 and HASH160 as numba kernels, plus Python wrappers.
+
+The kernels hash slices of a ``uint8`` buffer without copying, and SHA-256 can be fed several
+non-contiguous slices (a segwit transaction's txid skips the marker, flag and witness).
+State lives in caller-owned arrays so a decode kernel allocates nothing per transaction:
+
+* ``state``: ``int64[10]`` — eight chaining words, bytes buffered, total length
+* ``block``: ``uint8[64]`` — the partial block
+* ``w``:     ``int64[80]`` — message schedule scratch (SHA-256 uses 64, RIPEMD-160 16)
+
+Words are held in int64 and masked to 32 bits, which keeps numba integer typing simple.
+``ripemd160`` uses :mod:`hashlib` when the OpenSSL build provides it and a pure-Python
+implementation otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from numba import njit
+
+M32 = 0xFFFFFFFF
+
+_SHA_K = np.array(
+    [
+        0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4,
+        0xAB1C5ED5, 0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE,
+        0x9BDC06A7, 0xC19BF174, 0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F,
+        0x4A7484AA, 0x5CB0A9DC, 0x76F988DA, 0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7,
+        0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967, 0x27B70A85, 0x2E1B2138, 0x4D2C6DFC,
+        0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85, 0xA2BFE8A1, 0xA81A664B,
+        0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070, 0x19A4C116,
+        0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
+        0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7,
+        0xC67178F2,
+    ],
+    dtype=np.int64,
+)  # fmt: skip
+_SHA_IV = np.array(
+    [
+        0x6A09E667,
+        0xBB67AE85,
+        0x3C6EF372,
+        0xA54FF53A,
+        0x510E527F,
+        0x9B05688C,
+        0x1F83D9AB,
+        0x5BE0CD19,
+    ],
+    dtype=np.int64,
+)
+
+# RIPEMD-160: message word order, rotation amounts and constants of the two lines.
+_RMD_R = np.array(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+     7, 4, 13, 1, 10, 6, 15, 3, 12, 0, 9, 5, 2, 14, 11, 8,
+     3, 10, 14, 4, 9, 15, 8, 1, 2, 7, 0, 6, 13, 11, 5, 12,
+     1, 9, 11, 10, 0, 8, 12, 4, 13, 3, 7, 15, 14, 5, 6, 2,
+     4, 0, 5, 9, 7, 12, 2, 10, 14, 1, 3, 8, 11, 6, 15, 13],
+    dtype=np.int64,
+)  # fmt: skip
+_RMD_RP = np.array(
+    [5, 14, 7, 0, 9, 2, 11, 4, 13, 6, 15, 8, 1, 10, 3, 12,
+     6, 11, 3, 7, 0, 13, 5, 10, 14, 15, 8, 12, 4, 9, 1, 2,
+     15, 5, 1, 3, 7, 14, 6, 9, 11, 8, 12, 2, 10, 0, 4, 13,
+     8, 6, 4, 1, 3, 11, 15, 0, 5, 12, 2, 13, 9, 7, 10, 14,
+     12, 15, 10, 4, 1, 5, 8, 7, 6, 2, 13, 14, 0, 3, 9, 11],
+    dtype=np.int64,
+)  # fmt: skip
+_RMD_S = np.array(
+    [11, 14, 15, 12, 5, 8, 7, 9, 11, 13, 14, 15, 6, 7, 9, 8,
+     7, 6, 8, 13, 11, 9, 7, 15, 7, 12, 15, 9, 11, 7, 13, 12,
+     11, 13, 6, 7, 14, 9, 13, 15, 14, 8, 13, 6, 5, 12, 7, 5,
+     11, 12, 14, 15, 14, 15, 9, 8, 9, 14, 5, 6, 8, 6, 5, 12,
+     9, 15, 5, 11, 6, 8, 13, 12, 5, 12, 13, 14, 11, 8, 5, 6],
+    dtype=np.int64,
+)  # fmt: skip
+_RMD_SP = np.array(
+    [8, 9, 9, 11, 13, 15, 15, 5, 7, 7, 8, 11, 14, 14, 12, 6,
+     9, 13, 15, 7, 12, 8, 9, 11, 7, 7, 12, 7, 6, 15, 13, 11,
+     9, 7, 15, 11, 8, 6, 6, 14, 12, 13, 5, 14, 13, 13, 7, 5,
+     15, 5, 8, 11, 14, 14, 6, 14, 6, 9, 12, 9, 12, 5, 15, 8,
+     8, 5, 12, 9, 12, 5, 14, 6, 8, 13, 6, 5, 15, 13, 11, 11],
+    dtype=np.int64,
+)  # fmt: skip
+_RMD_K = np.array([0x00000000, 0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xA953FD4E], dtype=np.int64)
+_RMD_KP = np.array([0x50A28BE6, 0x5C4DD124, 0x6D703EF3, 0x7A6D76E9, 0x00000000], dtype=np.int64)
+_RMD_IV = np.array([0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0], dtype=np.int64)
+
+
+def new_scratch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh ``(state, block, w)`` scratch arrays for the kernels of this module."""
+    return np.zeros(10, np.int64), np.zeros(64, np.uint8), np.zeros(80, np.int64)
+
+
+# ---------------------------------------------------------------- SHA-256 kernels
+
+
+@njit(cache=True, inline="always")
+def _rotr(x: int, n: int) -> int:
+    return ((x >> n) | (x << (32 - n))) & 0xFFFFFFFF
+
+
+@njit(cache=True)
+def _sha_compress(state, data, off, w):  # type: ignore[no-untyped-def]
+    for i in range(16):
+        j = off + 4 * i
+        w[i] = (
+            (np.int64(data[j]) << 24)
+            | (np.int64(data[j + 1]) << 16)
+            | (np.int64(data[j + 2]) << 8)
+            | np.int64(data[j + 3])
+        )
+    for i in range(16, 64):
+        x = w[i - 15]
+        y = w[i - 2]
+        s0 = _rotr(x, 7) ^ _rotr(x, 18) ^ (x >> 3)
+        s1 = _rotr(y, 17) ^ _rotr(y, 19) ^ (y >> 10)
+        w[i] = (w[i - 16] + s0 + w[i - 7] + s1) & 0xFFFFFFFF
+    a = state[0]
+    b = state[1]
+    c = state[2]
+    d = state[3]
+    e = state[4]
+    f = state[5]
+    g = state[6]
+    h = state[7]
+    for i in range(64):
+        s1 = _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
+        ch = (e & f) ^ ((~e) & g)
+        t1 = h + s1 + ch + _SHA_K[i] + w[i]
+        s0 = _rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)
+        maj = (a & b) ^ (a & c) ^ (b & c)
+        h = g
+        g = f
+        f = e
+        e = (d + t1) & 0xFFFFFFFF
+        d = c
+        c = b
+        b = a
+        a = (t1 + s0 + maj) & 0xFFFFFFFF
+    state[0] = (state[0] + a) & 0xFFFFFFFF
+    state[1] = (state[1] + b) & 0xFFFFFFFF
+    state[2] = (state[2] + c) & 0xFFFFFFFF
+    state[3] = (state[3] + d) & 0xFFFFFFFF
+    state[4] = (state[4] + e) & 0xFFFFFFFF
+    state[5] = (state[5] + f) & 0xFFFFFFFF
+    state[6] = (state[6] + g) & 0xFFFFFFFF
+    state[7] = (state[7] + h) & 0xFFFFFFFF
+
+
+@njit(cache=True)
+def sha256_init(state):  # type: ignore[no-untyped-def]
+    """Reset ``state`` to the SHA-256 initial value with nothing hashed."""
+    for i in range(8):
+        state[i] = _SHA_IV[i]
+    state[8] = 0
+    state[9] = 0
+
+
+@njit(cache=True)
+def sha256_update(state, block, w, data, start, end):  # type: ignore[no-untyped-def]
+    """Feed ``data[start:end]`` into the running SHA-256 in ``state``/``block``."""
+    pos = start
+    state[9] += end - start
+    nb = state[8]
+    if nb > 0:
+        take = min(64 - nb, end - pos)
+        for i in range(take):
+            block[nb + i] = data[pos + i]
+        nb += take
+        pos += take
+        if nb < 64:
+            state[8] = nb
+            return
+        _sha_compress(state, block, 0, w)
+        nb = 0
+    while end - pos >= 64:
+        _sha_compress(state, data, pos, w)
+        pos += 64
+    for i in range(end - pos):
+        block[i] = data[pos + i]
+    state[8] = end - pos
+
+
+@njit(cache=True)
+def sha256_final(state, block, w, out, out_off):  # type: ignore[no-untyped-def]
+    """Pad, finish and write the 32-byte digest to ``out[out_off:out_off+32]``."""
+    nb = state[8]
+    bits = state[9] * 8
+    block[nb] = 0x80
+    nb += 1
+    if nb > 56:
+        for i in range(nb, 64):
+            block[i] = 0
+        _sha_compress(state, block, 0, w)
+        nb = 0
+    for i in range(nb, 56):
+        block[i] = 0
+    for i in range(8):
+        block[63 - i] = (bits >> (8 * i)) & 0xFF
+    _sha_compress(state, block, 0, w)
+    for i in range(8):
+        v = state[i]
+        out[out_off + 4 * i] = (v >> 24) & 0xFF
+        out[out_off + 4 * i + 1] = (v >> 16) & 0xFF
+        out[out_off + 4 * i + 2] = (v >> 8) & 0xFF
+        out[out_off + 4 * i + 3] = v & 0xFF
+
+
+@njit(cache=True)
+def sha256_of_32(state, block, w, src, src_off, out, out_off):  # type: ignore[no-untyped-def]
+    """SHA-256 of the 32 bytes at ``src[src_off:]`` (one padded block), written to ``out``."""
+    sha256_init(state)
+    for i in range(32):
+        block[i] = src[src_off + i]
+    block[32] = 0x80
+    for i in range(33, 62):
+        block[i] = 0
+    block[62] = 0x01  # 256 bits, big-endian
+    block[63] = 0x00
+    _sha_compress(state, block, 0, w)
+    for i in range(8):
+        v = state[i]
+        out[out_off + 4 * i] = (v >> 24) & 0xFF
+        out[out_off + 4 * i + 1] = (v >> 16) & 0xFF
+        out[out_off + 4 * i + 2] = (v >> 8) & 0xFF
+        out[out_off + 4 * i + 3] = v & 0xFF
+
+
+@njit(cache=True)
+def sha256d_into(state, block, w, data, start, end, out, out_off):  # type: ignore[no-untyped-def]
+    """Double SHA-256 of ``data[start:end]`` into ``out[out_off:out_off+32]``."""
+    sha256_init(state)
+    sha256_update(state, block, w, data, start, end)
+    sha256_final(state, block, w, out, out_off)
+    sha256_of_32(state, block, w, out, out_off, out, out_off)
+
+
+# ---------------------------------------------------------------- RIPEMD-160 kernel
+
+
+@njit(cache=True, inline="always")
+def _rotl(x: int, n: int) -> int:
+    return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
+
+
+@njit(cache=True, inline="always")
+def _rmd_f(j: int, x: int, y: int, z: int) -> int:
+    if j < 16:
+        return x ^ y ^ z
+    if j < 32:
+        return (x & y) | ((~x) & z)
+    if j < 48:
+        return ((x | ((~y) & 0xFFFFFFFF)) ^ z) & 0xFFFFFFFF
+    if j < 64:
+        return (x & z) | (y & (~z))
+    return (x ^ (y | ((~z) & 0xFFFFFFFF))) & 0xFFFFFFFF
+
+
+@njit(cache=True)
+def _rmd_compress(h, data, off, x):  # type: ignore[no-untyped-def]
+    for i in range(16):
+        j = off + 4 * i
+        x[i] = (
+            np.int64(data[j])
+            | (np.int64(data[j + 1]) << 8)
+            | (np.int64(data[j + 2]) << 16)
+            | (np.int64(data[j + 3]) << 24)
+        )
+    al = h[0]
+    bl = h[1]
+    cl = h[2]
+    dl = h[3]
+    el = h[4]
+    ar = al
+    br = bl
+    cr = cl
+    dr = dl
+    er = el
+    for j in range(80):
+        rnd = j >> 4
+        t = (al + _rmd_f(j, bl, cl, dl) + x[_RMD_R[j]] + _RMD_K[rnd]) & 0xFFFFFFFF
+        t = (_rotl(t, _RMD_S[j]) + el) & 0xFFFFFFFF
+        al = el
+        el = dl
+        dl = _rotl(cl, 10)
+        cl = bl
+        bl = t
+        t = (ar + _rmd_f(79 - j, br, cr, dr) + x[_RMD_RP[j]] + _RMD_KP[rnd]) & 0xFFFFFFFF
+        t = (_rotl(t, _RMD_SP[j]) + er) & 0xFFFFFFFF
+        ar = er
+        er = dr
+        dr = _rotl(cr, 10)
+        cr = br
+        br = t
+    t = (h[1] + cl + dr) & 0xFFFFFFFF
+    h[1] = (h[2] + dl + er) & 0xFFFFFFFF
+    h[2] = (h[3] + el + ar) & 0xFFFFFFFF
+    h[3] = (h[4] + al + br) & 0xFFFFFFFF
+    h[4] = (h[0] + bl + cr) & 0xFFFFFFFF
+    h[0] = t
+
+
+@njit(cache=True)
+def ripemd160_into(state, block, w, data, start, end, out, out_off):  # type: ignore[no-untyped-def]
+    """RIPEMD-160 of ``data[start:end]`` into ``out[out_off:out_off+20]``."""
+    for i in range(5):
+        state[i] = _RMD_IV[i]
+    pos = start
+    while end - pos >= 64:
+        _rmd_compress(state, data, pos, w)
+        pos += 64
+    nb = end - pos
+    for i in range(nb):
+        block[i] = data[pos + i]
+    block[nb] = 0x80
+    nb += 1
+    if nb > 56:
+        for i in range(nb, 64):
+            block[i] = 0
+        _rmd_compress(state, block, 0, w)
+        nb = 0
+    for i in range(nb, 56):
+        block[i] = 0
+    bits = (end - start) * 8
+    for i in range(8):
+        block[56 + i] = (bits >> (8 * i)) & 0xFF
+    _rmd_compress(state, block, 0, w)
+    for i in range(5):
+        v = state[i]
+        out[out_off + 4 * i] = v & 0xFF
+        out[out_off + 4 * i + 1] = (v >> 8) & 0xFF
+        out[out_off + 4 * i + 2] = (v >> 16) & 0xFF
+        out[out_off + 4 * i + 3] = (v >> 24) & 0xFF
+
+
+@njit(cache=True)
+def hash160_into(state, block, w, data, start, end, tmp, out, out_off):  # type: ignore[no-untyped-def]
+    """RIPEMD-160(SHA-256(``data[start:end]``)) into ``out[out_off:out_off+20]``.
+
+    ``tmp`` is a ``uint8[32]`` scratch for the intermediate SHA-256 digest.
+    """
+    sha256_init(state)
+    sha256_update(state, block, w, data, start, end)
+    sha256_final(state, block, w, tmp, 0)
+    ripemd160_into(state, block, w, tmp, 0, 32, out, out_off)
+
+
+# ---------------------------------------------------------------- Python wrappers
+
+
+def _as_u8(data: bytes | bytearray | memoryview) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype=np.uint8)
+
+
+def sha256_numba(data: bytes) -> bytes:
+    """SHA-256 computed by the numba kernel (what the decoder uses; tested against hashlib)."""
+    state, block, w = new_scratch()
+    out = np.zeros(32, np.uint8)
+    sha256_init(state)
+    buf = _as_u8(data)
+    sha256_update(state, block, w, buf, 0, len(buf))
+    sha256_final(state, block, w, out, 0)
+    return out.tobytes()
+
+
+def ripemd160_numba(data: bytes) -> bytes:
+    """RIPEMD-160 computed by the numba kernel (tested against hashlib)."""
+    state, block, w = new_scratch()
+    out = np.zeros(20, np.uint8)
+    buf = _as_u8(data)
+    ripemd160_into(state, block, w, buf, 0, len(buf), out, 0)
+    return out.tobytes()
+
+
+def ripemd160_pure(data: bytes) -> bytes:
+    """RIPEMD-160 in plain Python integers: the fallback when hashlib lacks ripemd160."""
+    msg = bytes(data) + b"\x80"
+    msg += b"\x00" * ((56 - len(msg)) % 64) + (8 * len(data)).to_bytes(8, "little")
+    r, rp, s, sp = (list(map(int, a)) for a in (_RMD_R, _RMD_RP, _RMD_S, _RMD_SP))
+    k, kp = list(map(int, _RMD_K)), list(map(int, _RMD_KP))
+    h = list(map(int, _RMD_IV))
+
+    def f(j: int, x: int, y: int, z: int) -> int:
+        if j < 16:
+            return x ^ y ^ z
+        if j < 32:
+            return (x & y) | (~x & z)
+        if j < 48:
+            return (x | (~y & M32)) ^ z
+        if j < 64:
+            return (x & z) | (y & ~z)
+        return x ^ (y | (~z & M32))
+
+    def rol(x: int, n: int) -> int:
+        return ((x << n) | (x >> (32 - n))) & M32
+
+    for off in range(0, len(msg), 64):
+        x = [int.from_bytes(msg[off + 4 * i : off + 4 * i + 4], "little") for i in range(16)]
+        al, bl, cl, dl, el = h
+        ar, br, cr, dr, er = h
+        for j in range(80):
+            t = rol((al + f(j, bl, cl, dl) + x[r[j]] + k[j >> 4]) & M32, s[j]) + el
+            al, el, dl, cl, bl = el, dl, rol(cl, 10), bl, t & M32
+            t = rol((ar + f(79 - j, br, cr, dr) + x[rp[j]] + kp[j >> 4]) & M32, sp[j]) + er
+            ar, er, dr, cr, br = er, dr, rol(cr, 10), br, t & M32
+        h = [
+            (h[1] + cl + dr) & M32,
+            (h[2] + dl + er) & M32,
+            (h[3] + el + ar) & M32,
+            (h[4] + al + br) & M32,
+            (h[0] + bl + cr) & M32,
+        ]
+    return b"".join(v.to_bytes(4, "little") for v in h)
+
+
+def _hashlib_has_ripemd160() -> bool:
+    try:
+        hashlib.new("ripemd160", b"")
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+HASHLIB_RIPEMD160 = _hashlib_has_ripemd160()
+
+
+def ripemd160(data: bytes) -> bytes:
+    """RIPEMD-160 digest (hashlib if available, else the pure-Python implementation)."""
+    if HASHLIB_RIPEMD160:
+        return hashlib.new("ripemd160", bytes(data)).digest()
+    return ripemd160_pure(data)
+
+
+def sha256(data: bytes) -> bytes:
+    """SHA-256 digest."""
+    return hashlib.sha256(bytes(data)).digest()
+
+
+def sha256d(data: bytes) -> bytes:
+    """Double SHA-256 (Bitcoin's hash for txids, block hashes and checksums)."""
+    return hashlib.sha256(hashlib.sha256(bytes(data)).digest()).digest()
+
+
+def hash160(data: bytes) -> bytes:
+    """RIPEMD-160(SHA-256(data)): the 20-byte hash inside P2PKH/P2SH/P2WPKH addresses."""
+    return ripemd160(sha256(data))
