@@ -1,0 +1,176 @@
+"""The change-heuristic expression language and heuristic-set specs.
+
+A change expression combines named heuristics (:data:`chaintrail.analysis.change.HEURISTICS`)
+as sets of candidate outputs, BlockSci style::
+
+    expr   := term (('|' | '-') term)*      union / difference, left to right
+    term   := factor ('&' factor)*          intersection binds tighter
+    factor := NAME | NAME '(' DIGITS ')' | '(' expr ')'
+
+``power_of_ten(5)`` sets the number of zero digits (default 6). Example:
+``peel_chain|optimal_change-power_of_ten`` = (peel_chain ∪ optimal_change) \\ power_of_ten.
+
+A heuristic set (``--heuristics``) is ``multi-input`` optionally followed by
+``,change:<expr>``; :func:`parse_heuristic_set` validates it and returns the change expression.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from chaintrail.analysis.change import HEURISTICS, ChangeContext
+from chaintrail.errors import UsageError
+
+_TOKEN = re.compile(r"\s*(?:([a-z_]+)(?:\((\d+)\))?|([&|()\-]))")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A heuristic by name, with an optional integer parameter."""
+
+    name: str
+    param: int | None = None
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """``left op right`` with op one of ``&``, ``|``, ``-``."""
+
+    op: str
+    left: Name | BinOp
+    right: Name | BinOp
+
+
+Expr = Name | BinOp
+
+
+def _tokens(text: str) -> list[tuple[str, str | int | None]]:
+    out: list[tuple[str, str | int | None]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise UsageError(
+                f"change expression {text!r}: unexpected {text[pos:].strip()[:10]!r} at "
+                f"character {pos}; expected a heuristic name, '&', '|', '-' or parentheses"
+            )
+        if m.group(1):
+            if m.group(1) not in HEURISTICS:
+                raise UsageError(
+                    f"change expression {text!r}: unknown heuristic {m.group(1)!r}; "
+                    f"known: {', '.join(HEURISTICS)}"
+                )
+            out.append(("name", m.group(1)))
+            if m.group(2) is not None:
+                out.append(("param", int(m.group(2))))
+        else:
+            out.append(("op", m.group(3)))
+        pos = m.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = _tokens(text)
+        self.i = 0
+
+    def _peek(self) -> tuple[str, str | int | None] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def _fail(self, what: str) -> UsageError:
+        return UsageError(f"change expression {self.text!r}: {what}")
+
+    def parse(self) -> Expr:
+        if not self.toks:
+            raise self._fail("empty; expected at least one heuristic name")
+        node = self._expr()
+        if self._peek() is not None:
+            raise self._fail(f"unexpected {self._peek()[1]!r} after a complete expression")
+        return node
+
+    def _expr(self) -> Expr:
+        node = self._term()
+        while (tok := self._peek()) is not None and tok[1] in ("|", "-"):
+            self.i += 1
+            node = BinOp(str(tok[1]), node, self._term())
+        return node
+
+    def _term(self) -> Expr:
+        node = self._factor()
+        while (tok := self._peek()) is not None and tok[1] == "&":
+            self.i += 1
+            node = BinOp("&", node, self._factor())
+        return node
+
+    def _factor(self) -> Expr:
+        tok = self._peek()
+        if tok is None:
+            raise self._fail("ends early; expected a heuristic name or '('")
+        self.i += 1
+        if tok == ("op", "("):
+            node = self._expr()
+            if self._peek() != ("op", ")"):
+                raise self._fail("missing ')'")
+            self.i += 1
+            return node
+        if tok[0] != "name":
+            raise self._fail(f"unexpected {tok[1]!r}; expected a heuristic name or '('")
+        nxt = self._peek()
+        if nxt is not None and nxt[0] == "param":
+            self.i += 1
+            return Name(str(tok[1]), int(nxt[1]))  # type: ignore[arg-type]
+        return Name(str(tok[1]))
+
+
+def parse_change_expr(text: str) -> Expr:
+    """Parse a change expression; raises UsageError naming the problem."""
+    return _Parser(text).parse()
+
+
+def evaluate(expr: Expr, ctx: ChangeContext) -> np.ndarray:
+    """Candidate-change mask over all outputs for a parsed expression."""
+    if isinstance(expr, Name):
+        if expr.param is not None:
+            if expr.name != "power_of_ten":
+                raise UsageError(f"heuristic {expr.name!r} takes no parameter")
+            saved = ctx.power_of_ten_digits
+            ctx.power_of_ten_digits = expr.param
+            try:
+                return HEURISTICS[expr.name](ctx)
+            finally:
+                ctx.power_of_ten_digits = saved
+        return HEURISTICS[expr.name](ctx)
+    left = evaluate(expr.left, ctx)
+    right = evaluate(expr.right, ctx)
+    if expr.op == "&":
+        return left & right
+    if expr.op == "|":
+        return left | right
+    return left & ~right
+
+
+def format_expr(expr: Expr) -> str:
+    """Canonical text of an expression (fully parenthesised binary operations)."""
+    if isinstance(expr, Name):
+        return expr.name if expr.param is None else f"{expr.name}({expr.param})"
+    return f"({format_expr(expr.left)}{expr.op}{format_expr(expr.right)})"
+
+
+def parse_heuristic_set(spec: str) -> Expr | None:
+    """Parse ``multi-input[,change:<expr>]``; returns the change expression or None."""
+    parts = [p.strip() for p in spec.split(",", 1)]
+    if parts[0] != "multi-input":
+        raise UsageError(
+            f"--heuristics {spec!r}: must start with 'multi-input' "
+            "(e.g. 'multi-input' or 'multi-input,change:fresh_address&address_type')"
+        )
+    if len(parts) == 1:
+        return None
+    if not parts[1].startswith("change:"):
+        raise UsageError(f"--heuristics {spec!r}: after 'multi-input,' expected 'change:<expr>'")
+    return parse_change_expr(parts[1][len("change:") :])

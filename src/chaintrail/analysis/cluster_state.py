@@ -1,0 +1,119 @@
+"""Persisted clustering state in ``store.derived_dir("clusters")``, written atomically.
+
+Each run writes its arrays under fresh names (``<name>.<run>.npy``, ``refused.<run>.parquet``)
+and then replaces ``state.json``, which names them, with ``os.replace``; a crash at any point
+leaves the previous state intact. Old files are removed only after the new ``state.json`` is
+in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chaintrail.errors import StoreError
+
+STATE_FILE = "state.json"
+FORMAT = 1
+_ARRAYS = ("parent", "rank", "labels", "verdict")
+REFUSED_SCHEMA = pa.schema(
+    [
+        ("tx_id", pa.int64()),
+        ("size_input_cluster", pa.int32()),
+        ("size_change_cluster", pa.int32()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+@dataclass
+class ClusterState:
+    """Union-find forest, cluster ids and CoinJoin verdicts after processing txs ``< last_tx``.
+
+    ``labels[a]`` is the cluster id of address ``a``: the smallest address id in its cluster.
+    ``meta`` holds ``heuristics``, ``last_tx``, ``generation``, ``tail`` (a fingerprint of the
+    last processed tx, to notice reorgs), ``guard_size`` and running counts.
+    """
+
+    parent: np.ndarray
+    rank: np.ndarray
+    labels: np.ndarray
+    verdict: np.ndarray
+    refused: pa.Table
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last_tx(self) -> int:
+        """Number of txs (a tx-id prefix) already folded into the clusters."""
+        return int(self.meta.get("last_tx", 0))
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_state(directory: Path, state: ClusterState) -> None:
+    """Write ``state`` into ``directory`` atomically (new files first, ``state.json`` last)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    run = uuid.uuid4().hex[:12]
+    files: dict[str, str] = {}
+    for name in _ARRAYS:
+        fname = f"{name}.{run}.npy"
+        tmp = directory / (fname + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(getattr(state, name)))
+        os.replace(tmp, directory / fname)
+        files[name] = fname
+    fname = f"refused.{run}.parquet"
+    pq.write_table(state.refused, directory / (fname + ".tmp"))
+    os.replace(directory / (fname + ".tmp"), directory / fname)
+    files["refused"] = fname
+    meta = dict(state.meta, format=FORMAT, files=files)
+    _atomic_write_bytes(directory / STATE_FILE, json.dumps(meta, indent=2).encode())
+    keep = set(files.values()) | {STATE_FILE}
+    for old in directory.iterdir():
+        if old.name not in keep and old.suffix in (".npy", ".parquet", ".tmp"):
+            old.unlink(missing_ok=True)
+
+
+def load_state(directory: Path, *, mmap: bool = False) -> ClusterState | None:
+    """The saved state, or None if there is none; StoreError if it is unreadable."""
+    path = directory / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text())
+        if meta.get("format") != FORMAT:
+            return None
+        files = meta["files"]
+        mode = "r" if mmap else None
+        arrays = {n: np.load(directory / files[n], mmap_mode=mode) for n in _ARRAYS}
+        refused = pq.read_table(directory / files["refused"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise StoreError(
+            f"{path}: clustering state is unreadable ({exc}); run 'chaintrail cluster --full'"
+        ) from exc
+    return ClusterState(refused=refused, meta=meta, **arrays)
+
+
+def empty_refused() -> pa.Table:
+    """An empty refused-merge log table."""
+    return REFUSED_SCHEMA.empty_table()
