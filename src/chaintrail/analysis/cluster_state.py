@@ -50,6 +50,7 @@ class ClusterState:
     verdict: np.ndarray
     refused: pa.Table
     meta: dict[str, Any] = field(default_factory=dict)
+    table: pa.Table | None = None  # the cluster table; saved if set, read by load_table
 
     @property
     def last_tx(self) -> int:
@@ -86,6 +87,11 @@ def save_state(directory: Path, state: ClusterState) -> None:
     pq.write_table(state.refused, directory / (fname + ".tmp"))
     os.replace(directory / (fname + ".tmp"), directory / fname)
     files["refused"] = fname
+    if state.table is not None:
+        fname = f"table.{run}.parquet"
+        pq.write_table(state.table, directory / (fname + ".tmp"))
+        os.replace(directory / (fname + ".tmp"), directory / fname)
+        files["table"] = fname
     meta = dict(state.meta, format=FORMAT, files=files)
     _atomic_write_bytes(directory / STATE_FILE, json.dumps(meta, indent=2).encode())
     keep = set(files.values()) | {STATE_FILE}
@@ -112,6 +118,17 @@ def load_state(directory: Path, *, mmap: bool = False) -> ClusterState | None:
             f"{path}: clustering state is unreadable ({exc}); run 'chaintrail cluster --full'"
         ) from exc
     return ClusterState(refused=refused, meta=meta, **arrays)
+
+
+def load_table(directory: Path, state: ClusterState) -> pa.Table:
+    """The cluster table saved with ``state``; StoreError if that run saved none."""
+    fname = state.meta.get("files", {}).get("table")
+    if fname is None:
+        raise StoreError(f"{directory}: no cluster table saved; run 'chaintrail cluster --full'")
+    try:
+        return pq.read_table(directory / fname)
+    except OSError as exc:
+        raise StoreError(f"{directory / fname}: unreadable cluster table ({exc})") from exc
 
 
 def empty_refused() -> pa.Table:

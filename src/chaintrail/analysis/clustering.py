@@ -25,6 +25,7 @@ from chaintrail.analysis import unionfind as uf
 from chaintrail.analysis.change import ChangeContext, unique_change
 from chaintrail.analysis.change_expr import Expr, evaluate, format_expr, parse_heuristic_set
 from chaintrail.analysis.cluster_state import ClusterState, empty_refused, load_state, save_state
+from chaintrail.analysis.clusters_table import cluster_table
 from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
@@ -203,6 +204,9 @@ def run_clustering(
         store.arrays(), heuristics, previous, guard_size=guard_size, progress=progress
     )
     state.meta["generation"] = store.generation
+    if progress:
+        progress("cluster table", 0, 1)
+    state.table = cluster_table(plain_arrays(store.arrays()), state.labels)
     save_state(directory, state)
     return state
 

@@ -1,0 +1,62 @@
+"""Per-transaction heuristic verdicts for ``chaintrail tx --json``: CoinJoin detectors and the
+change output each change heuristic picks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chaintrail.analysis.change import HEURISTICS, ChangeContext, unique_change
+from chaintrail.analysis.change_expr import evaluate, parse_heuristic_set
+from chaintrail.analysis.clustering import DEFAULT_HEURISTICS, plain_arrays
+from chaintrail.analysis.coinjoin import DETECTORS, detect_coinjoins
+from chaintrail.errors import NotFoundError
+from chaintrail.store.arrays import ChainArrays
+
+
+def tx_heuristics_arrays(
+    arrays: ChainArrays, tx_id: int, heuristics: str = DEFAULT_HEURISTICS
+) -> dict[str, Any]:
+    """Verdicts for one tx: ``coinjoin`` (detector -> bool), ``is_coinjoin``, ``change``
+    (heuristic -> the vout it uniquely picks, or None), ``change_candidates`` (heuristic ->
+    candidate vouts) and ``change_selected`` (the vout the clustering set ``heuristics`` merges,
+    or None: also None for CoinJoins and coinbases, which never get change merges)."""
+    if not 0 <= tx_id < arrays.n_txs:
+        raise NotFoundError(f"tx id {tx_id}: not in the store (0..{arrays.n_txs - 1})")
+    arrays = plain_arrays(arrays)
+    verdict = int(detect_coinjoins(arrays, tx_id, tx_id + 1)[0])
+    ctx = ChangeContext(arrays, tx_id, tx_id + 1)
+    first_out = int(arrays.tx_out_start[tx_id])
+
+    def vout(out_id: int) -> int | None:
+        return None if out_id < 0 else int(out_id) - first_out
+
+    change: dict[str, int | None] = {}
+    candidates: dict[str, list[int]] = {}
+    for name, heuristic in HEURISTICS.items():
+        mask = heuristic(ctx)
+        candidates[name] = [int(v) for v in np.flatnonzero(mask)]
+        change[name] = vout(int(unique_change(ctx, mask)[0]))
+    selected = None
+    expr = parse_heuristic_set(heuristics)
+    if expr is not None and verdict == 0 and not bool(arrays.tx_coinbase[tx_id]):
+        selected = vout(int(unique_change(ctx, evaluate(expr, ctx))[0]))
+    return {
+        "coinjoin": {name: bool(verdict & bit) for name, bit in DETECTORS.items()},
+        "is_coinjoin": verdict != 0,
+        "change": change,
+        "change_candidates": candidates,
+        "change_heuristics": heuristics,
+        "change_selected": selected,
+    }
+
+
+def tx_heuristics(store: Any, tx_id: int) -> dict[str, Any]:
+    """:func:`tx_heuristics_arrays` over a store, judged with the heuristic set of its last
+    clustering run (the recommended set if it was never clustered)."""
+    from chaintrail.analysis.cluster_state import load_state
+
+    state = load_state(store.derived_dir("clusters"), mmap=True)
+    heuristics = state.meta["heuristics"] if state is not None else DEFAULT_HEURISTICS
+    return tx_heuristics_arrays(store.arrays(), int(tx_id), heuristics)
