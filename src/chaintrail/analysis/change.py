@@ -197,6 +197,12 @@ class ChangeContext:
         )
         return full
 
+    def tx_pays_back(self) -> np.ndarray:
+        """Per window tx: does one of its outputs pay an address that funds it? Its change is
+        then that output, already in the spender's cluster, so no other output may be merged."""
+        reuse = self.address_reuse()
+        return np.bincount(self.out_tx[reuse], minlength=self.tx_hi - self.tx_lo) > 0
+
     def address_type(self) -> np.ndarray:
         """Outputs whose address type equals the one type shared by all the tx's inputs."""
         a = self.a

@@ -37,6 +37,7 @@ CONSERVATIVE_HEURISTICS = "multi-input"
 DEFAULT_GUARD_SIZE = 1000
 CHUNK_TXS = 1 << 18
 REFUSED_REASON = "both clusters already large"
+ALGORITHM_VERSION = 2  # bump when merge rules change: saved states of older rules recompute
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -66,6 +67,7 @@ def is_reusable(previous: ClusterState, arrays: ChainArrays, heuristics: str, gu
     meta = previous.meta
     return (
         meta.get("heuristics") == heuristics
+        and meta.get("algorithm") == ALGORITHM_VERSION
         and meta.get("guard_size") == guard
         and previous.last_tx <= arrays.n_txs
         and previous.parent.shape[0] <= arrays.n_addresses
@@ -85,7 +87,7 @@ def _change_merges(
 ) -> tuple[int, pa.Table]:
     ctx = ChangeContext(arrays, lo, hi)
     candidates = evaluate(change, ctx)
-    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi]
+    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
     pick = unique_change(ctx, candidates, eligible)
     rel = np.flatnonzero(pick >= 0)
     tx_ids = (rel + lo).astype(np.int64)
@@ -130,8 +132,10 @@ def cluster_arrays(
     """Cluster every address of ``arrays`` (extending ``previous`` if given and reusable).
 
     Multi-input merges skip txs flagged by a merge-blocking CoinJoin detector; change merges
-    (when ``heuristics`` has ``change:<expr>``) take the unique candidate of each unflagged tx
-    and are refused when both clusters already hold ``>= guard_size`` addresses.
+    (when ``heuristics`` has ``change:<expr>``) take the unique candidate of each tx that is
+    not flagged, not a coinbase and does not pay back to one of its own input addresses (its
+    change is then known and already merged), and are refused when both clusters already hold
+    ``>= guard_size`` addresses.
     """
     arrays = plain_arrays(arrays)
     change = parse_heuristic_set(heuristics)
@@ -177,6 +181,7 @@ def cluster_arrays(
     labels = uf.min_id_labels(parent)
     meta: dict[str, Any] = {
         "heuristics": canonical,
+        "algorithm": ALGORITHM_VERSION,
         "guard_size": guard_size,
         "last_tx": hi,
         "first_new_tx": lo,
@@ -200,10 +205,18 @@ def run_clustering(
     ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused."""
     directory = store.derived_dir("clusters")
     previous = None if full else load_state(directory)
+    if previous is not None and previous.last_tx > 0:
+        known = previous.last_tx <= store.arrays().n_txs
+        if not known or store.txids_hex([previous.last_tx - 1])[0] != previous.meta.get(
+            "tail_txid"
+        ):
+            previous = None  # the tx we stopped at is gone or changed: a reorg, recompute
     state = cluster_arrays(
         store.arrays(), heuristics, previous, guard_size=guard_size, progress=progress
     )
     state.meta["generation"] = store.generation
+    last = state.meta["last_tx"]
+    state.meta["tail_txid"] = store.txids_hex([last - 1])[0] if last > 0 else None
     if progress:
         progress("cluster table", 0, 1)
     state.table = cluster_table(plain_arrays(store.arrays()), state.labels)

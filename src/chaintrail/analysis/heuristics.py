@@ -21,7 +21,8 @@ def tx_heuristics_arrays(
     """Verdicts for one tx: ``coinjoin`` (detector -> bool), ``is_coinjoin``, ``change``
     (heuristic -> the vout it uniquely picks, or None), ``change_candidates`` (heuristic ->
     candidate vouts) and ``change_selected`` (the vout the clustering set ``heuristics`` merges,
-    or None: also None for CoinJoins and coinbases, which never get change merges)."""
+    or None: also None for CoinJoins, coinbases and txs paying back to an input address,
+    which never get change merges)."""
     if not 0 <= tx_id < arrays.n_txs:
         raise NotFoundError(f"tx id {tx_id}: not in the store (0..{arrays.n_txs - 1})")
     arrays = plain_arrays(arrays)
@@ -40,7 +41,8 @@ def tx_heuristics_arrays(
         change[name] = vout(int(unique_change(ctx, mask)[0]))
     selected = None
     expr = parse_heuristic_set(heuristics)
-    if expr is not None and verdict == 0 and not bool(arrays.tx_coinbase[tx_id]):
+    eligible = verdict == 0 and not arrays.tx_coinbase[tx_id] and not ctx.tx_pays_back()[0]
+    if expr is not None and eligible:
         selected = vout(int(unique_change(ctx, evaluate(expr, ctx))[0]))
     return {
         "coinjoin": {name: bool(verdict & bit) for name, bit in DETECTORS.items()},
