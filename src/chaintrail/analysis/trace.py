@@ -185,9 +185,15 @@ class Tracer:
         return Seeds(outs, self.chain.out_value[outs].astype(np.int64))
 
     # ---- the trace ----------------------------------------------------------------------
-    def run(self, seeds: Seeds, params: TraceParams) -> TraceFlow:
-        """Trace from ``seeds`` under ``params``; every satoshi is accounted for in the flow."""
-        if params.stop_at_services and self.stop_addr is None:
+    def run(
+        self, seeds: Seeds, params: TraceParams, *, stop_addr: np.ndarray | None = None
+    ) -> TraceFlow:
+        """Trace from ``seeds`` under ``params``; every satoshi is accounted for in the flow.
+
+        ``stop_addr`` overrides the tracer's stop mask for this trace only.
+        """
+        stop = self.stop_addr if stop_addr is None else stop_addr
+        if params.stop_at_services and stop is None:
             raise UsageError("stop-at-services needs service tags: import a TagPack first")
         forward = params.direction is Direction.FORWARD
         poison = params.model is TaintModel.POISON
@@ -245,7 +251,7 @@ class Tracer:
             nxt = _Frontier.concat(parts)
             nxt_rule = np.concatenate(rules)
             src_tx = np.concatenate([p.src_tx for p in parts])
-            front = self._filter(nxt, nxt_rule, src_tx, side_emit, hop, params, rec, cuts)
+            front = self._filter(nxt, nxt_rule, src_tx, side_emit, hop, params, rec, cuts, stop)
         else:
             hop = params.hops
         if front.out.size:
@@ -348,7 +354,7 @@ class Tracer:
         out = _Frontier(np.concatenate(outs), amt, np.concatenate(cams), src_tx=np.concatenate(txs))
         return out, np.concatenate(rules), fee
 
-    def _filter(self, nxt, rule, src_tx, side, hop, params, rec, cuts) -> _Frontier:
+    def _filter(self, nxt, rule, src_tx, side, hop, params, rec, cuts, stop) -> _Frontier:
         """Drop unresolved and small outputs, end trails at services, cap the frontier; record."""
         ch = self.chain
         keep = nxt.out >= 0
@@ -371,9 +377,9 @@ class Tracer:
             side, src_tx[keep], nxt.out[keep], nxt.amt[keep], nxt.conf[keep], rule[keep], hop
         )
         front = nxt.take(keep)
-        if params.stop_at_services and self.stop_addr is not None and front.out.size:
+        if params.stop_at_services and stop is not None and front.out.size:
             addr = ch.out_addr[front.out]
-            at_service = (addr >= 0) & self.stop_addr[np.maximum(addr, 0)]
+            at_service = (addr >= 0) & stop[np.maximum(addr, 0)]
             if at_service.any():
                 rec.terminals(front.take(at_service), EndReason.SERVICE, hop)
                 front = front.take(~at_service)

@@ -1,0 +1,156 @@
+"""Export a :class:`TraceResult` as JSON, CSV, GraphML or GEXF (Gephi, Maltego, yEd import these).
+
+Amounts are integer satoshis in every format. Files are written to a temp file and renamed, so
+an interrupted export never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from pathlib import Path
+
+from chaintrail.analysis.trace_models import TraceResult
+from chaintrail.errors import UsageError
+
+FORMATS = ("json", "csv", "graphml", "gexf")
+_NODE_ATTRS = (  # name, graphml type, gexf type
+    ("kind", "string", "string"),
+    ("cluster_id", "long", "long"),
+    ("label", "string", "string"),
+    ("category", "string", "string"),
+    ("received", "long", "long"),
+    ("seed", "boolean", "boolean"),
+    ("terminal", "boolean", "boolean"),
+)
+_EDGE_ATTRS = (
+    ("amount", "long", "long"),
+    ("txids", "string", "string"),
+    ("first_time", "long", "long"),
+    ("last_time", "long", "long"),
+    ("rules", "string", "string"),
+    ("confidence", "double", "double"),
+)
+
+
+def result_dict(result: TraceResult) -> dict:
+    """The result as plain JSON-ready data (what ``--json`` prints)."""
+    return asdict(result)
+
+
+def to_json(result: TraceResult) -> str:
+    """JSON text: ``nodes, edges, terminals`` plus trace metadata."""
+    return json.dumps(result_dict(result), indent=2) + "\n"
+
+
+def to_csv(result: TraceResult) -> str:
+    """One row per edge (``record=edge``) and per terminal (``record=terminal``)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["record", "source", "target", "amount", "txids", "first_time", "last_time", "rules",
+         "confidence", "label", "category", "reasons", "paths"]
+    )  # fmt: skip
+    for e in result.edges:
+        w.writerow(
+            ["edge", e.source, e.target, e.amount, " ".join(e.txids), e.first_time, e.last_time,
+             " ".join(e.rules), e.confidence, "", "", "", ""]
+        )  # fmt: skip
+    for t in result.terminals:
+        w.writerow(
+            ["terminal", "", t.address, t.amount, "", "", "", "", t.confidence, t.label or "",
+             t.category or "", " ".join(t.reasons), " | ".join(" ".join(p) for p in t.paths)]
+        )  # fmt: skip
+    return buf.getvalue()
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def to_graphml(result: TraceResult) -> str:
+    """GraphML (directed), node and edge attributes declared as typed keys."""
+    root = ET.Element("graphml", xmlns="http://graphml.graphdrawing.org/xmlns")
+    for name, gtype, _ in _NODE_ATTRS:
+        ET.SubElement(
+            root, "key", {"id": f"n_{name}", "for": "node", "attr.name": name, "attr.type": gtype}
+        )
+    for name, gtype, _ in _EDGE_ATTRS:
+        ET.SubElement(
+            root, "key", {"id": f"e_{name}", "for": "edge", "attr.name": name, "attr.type": gtype}
+        )
+    graph = ET.SubElement(root, "graph", id="trace", edgedefault="directed")
+    for node in result.nodes:
+        el = ET.SubElement(graph, "node", id=node.id)
+        for name, _, _ in _NODE_ATTRS:
+            value = getattr(node, name)
+            if value is not None:
+                ET.SubElement(el, "data", key=f"n_{name}").text = _text(value)
+    for i, edge in enumerate(result.edges):
+        el = ET.SubElement(graph, "edge", id=f"e{i}", source=edge.source, target=edge.target)
+        for name, _, _ in _EDGE_ATTRS:
+            ET.SubElement(el, "data", key=f"e_{name}").text = _text(getattr(edge, name))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def to_gexf(result: TraceResult) -> str:
+    """GEXF 1.3 (Gephi): edge weight = traced satoshis, attributes declared per class."""
+    root = ET.Element("gexf", xmlns="http://gexf.net/1.3", version="1.3")
+    graph = ET.SubElement(root, "graph", defaultedgetype="directed", mode="static")
+    for cls, attrs in (("node", _NODE_ATTRS), ("edge", _EDGE_ATTRS)):
+        decl = ET.SubElement(graph, "attributes", {"class": cls})
+        for i, (name, _, gtype) in enumerate(attrs):
+            ET.SubElement(decl, "attribute", id=str(i), title=name, type=gtype)
+    nodes = ET.SubElement(graph, "nodes")
+    for node in result.nodes:
+        el = ET.SubElement(nodes, "node", id=node.id, label=node.label or node.id)
+        vals = ET.SubElement(el, "attvalues")
+        for i, (name, _, _) in enumerate(_NODE_ATTRS):
+            value = getattr(node, name)
+            if value is not None:
+                ET.SubElement(vals, "attvalue", {"for": str(i), "value": _text(value)})
+    edges = ET.SubElement(graph, "edges")
+    for n, edge in enumerate(result.edges):
+        el = ET.SubElement(
+            edges, "edge", id=f"e{n}", source=edge.source, target=edge.target,
+            weight=str(edge.amount),
+        )  # fmt: skip
+        vals = ET.SubElement(el, "attvalues")
+        for i, (name, _, _) in enumerate(_EDGE_ATTRS):
+            ET.SubElement(vals, "attvalue", {"for": str(i), "value": _text(getattr(edge, name))})
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_WRITERS = {"json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
+
+
+def render(result: TraceResult, fmt: str) -> str:
+    """The result in format ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in _WRITERS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return _WRITERS[fmt](result)
+
+
+def write_export(result: TraceResult, fmt: str, path: Path) -> None:
+    """Write the export to ``path`` atomically (temp file in the same folder, then rename)."""
+    text = render(result, fmt)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
