@@ -58,6 +58,7 @@ def _progress_bar() -> tuple[Progress, Any]:
         TimeRemainingColumn(),
         console=err_console,
         transient=False,
+        disable=not err_console.is_terminal,
     )
     task = bar.add_task("ingest", total=None, rate="")
     return bar, task

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from chaintrail.chains.model import NO_ADDRESS, BlockBatch, ScriptType, hash_to_hex
 from chaintrail.errors import StoreError, ValidationError
@@ -139,7 +140,7 @@ class ChainMaps:
 
         ``con`` must have views over ``old``'s segments.
         """
-        keys = con.execute(
+        keys = con.sql(
             f"SELECT key FROM addresses WHERE address_id >= {keep.n_addresses} ORDER BY address_id"
         ).to_arrow_table()
         k = _fixed_to_numpy(keys.column("key"), 33)
@@ -249,8 +250,6 @@ def find_snapshot(root: Path, m: Manifest) -> Path | None:
 
 def outpoints(con: duckdb.DuckDBPyConnection, out_ids: np.ndarray) -> dict[str, np.ndarray]:
     """(out_id, txid, vout) of the given outputs, in the given order (views over all segments)."""
-    import pyarrow as pa
-
     want = pa.table({"want": out_ids, "pos": np.arange(out_ids.shape[0])})
     con.register("_want", want)
     try:
@@ -277,6 +276,8 @@ def _fixed_to_numpy(col, width: int) -> np.ndarray:  # type: ignore[no-untyped-d
     col = col.combine_chunks() if hasattr(col, "combine_chunks") else col
     if len(col) == 0:
         return np.zeros((0, width), np.uint8)
+    if col.type.id != pa.binary(width).id:  # variable BLOBs (from DuckDB)
+        return np.frombuffer(b"".join(col.to_pylist()), np.uint8).reshape(-1, width)
     buf = col.buffers()[1]
     arr = np.frombuffer(buf, np.uint8, count=len(col) * width, offset=col.offset * width)
     return arr.reshape(-1, width)

@@ -219,6 +219,7 @@ class StoreWriter:
                 self.snapshot()
         finally:
             self.con.close()
+            shutil.rmtree(self.root / "tmp", ignore_errors=True)
             self.lock.release()
 
     def __enter__(self) -> StoreWriter:
