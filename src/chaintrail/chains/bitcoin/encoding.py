@@ -73,8 +73,8 @@ def b58check_encode(payload: bytes) -> str:
 def b58check_decode(text: str) -> bytes:
     """Payload of Base58Check ``text``; AddressError if too short or the checksum is wrong."""
     raw = b58decode(text)
-    if len(raw) < 5:
-        raise AddressError("too short for Base58Check (needs >= 5 bytes)", source=repr(text))
+    if len(raw) < 4:
+        raise AddressError("too short for Base58Check (needs the 4-byte checksum)", source=repr(text))
     payload, check = raw[:-4], raw[-4:]
     if sha256d(payload)[:4] != check:
         raise AddressError("bad Base58Check checksum (mistyped address?)", source=repr(text))
