@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from chaintrail.api.params import Currency, TxHashPath, ctx
+from chaintrail.api.params import AddressPath, Currency, TxHashPath, ctx
 from chaintrail.api.services import analysis
 
 router = APIRouter(prefix="/{currency}", tags=["analysis"])
@@ -70,3 +70,12 @@ def exposure(
 )
 def tx_heuristics(request: Request, currency: Currency, tx_hash: TxHashPath) -> dict:
     return analysis.heuristics(ctx(request), currency, tx_hash)
+
+
+@router.get(
+    "/addresses/{address}/offchain",
+    operation_id="offchain_links",
+    summary="Off-chain links (emails, accounts, cases) of a wallet",
+)
+def offchain_links(request: Request, currency: Currency, address: AddressPath) -> dict:
+    return analysis.offchain_links(ctx(request), currency, address)

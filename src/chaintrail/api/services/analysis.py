@@ -122,3 +122,23 @@ def heuristics(ctx, currency: str, tx_hash: str) -> dict:  # noqa: ANN001
 
     view = ctx.chain(currency)
     return tx_heuristics(view.store, view.tx_id(tx_hash))
+
+
+def offchain_links(ctx, currency: str, address: str) -> dict:  # noqa: ANN001
+    """GET /v1/{currency}/addresses/{address}/offchain: off-chain links (emails, accounts,
+    cases ...) recorded in the intel store where this wallet is either end."""
+    view = ctx.chain(currency)
+    view.address_id(address)
+    rows = _rows(
+        ctx,
+        "SELECT link_id, src, dst, relation, evidence, observed_at, valid_from, valid_to,"
+        " confidence, tlp, note FROM links WHERE src = ? OR dst = ? ORDER BY link_id",
+        [address, address],
+    )
+    for row in rows:
+        for key in ("observed_at", "valid_from", "valid_to"):
+            if row[key] is not None:
+                row[key] = row[key].isoformat()
+        if row["confidence"] is not None:
+            row["confidence"] = int(row["confidence"])
+    return {"address": address, "links": rows}

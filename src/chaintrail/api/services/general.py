@@ -78,8 +78,8 @@ def search(ctx, q: str, currency: str | None, limit: int) -> dict:  # noqa: ANN0
         {"id": r["id"], "label": r["label"] or r["id"]}
         for r in _rows(
             ctx,
-            "SELECT id, label FROM actors WHERE lower(id) LIKE ? ESCAPE '\\' OR lower(label) LIKE ? ESCAPE '\\'"
-            " ORDER BY id LIMIT ?",
+            "SELECT actor_id AS id, label FROM actors WHERE lower(actor_id) LIKE ? ESCAPE '\\' OR lower(label) LIKE ? ESCAPE '\\'"
+            " ORDER BY actor_id LIMIT ?",
             [like, like, limit],
         )
     ]

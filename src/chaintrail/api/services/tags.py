@@ -163,7 +163,12 @@ def tags_by_label(ctx, label: str, pg: PageArgs) -> dict:  # noqa: ANN001
 
 def actor(ctx, actor_id: str) -> dict:  # noqa: ANN001
     """GET /tags/actors/{actor}."""
-    rows = _rows(ctx, "SELECT * FROM actors WHERE id = ?", [actor_id])
+    rows = _rows(
+        ctx,
+        "SELECT actor_id AS id, label, uri, categories, jurisdictions FROM actors"
+        " WHERE actor_id = ?",
+        [actor_id],
+    )
     if not rows:
         raise NotFoundError(f"actor {actor_id[:80]!r} not found")
     row = rows[0]
