@@ -75,23 +75,18 @@ def is_reusable(previous: ClusterState, arrays: ChainArrays, heuristics: str, gu
     )
 
 
-def _change_merges(
+def merge_change_outputs(
     arrays: ChainArrays,
-    change: Expr,
-    verdict: np.ndarray,
     parent: np.ndarray,
     rank: np.ndarray,
-    lo: int,
-    hi: int,
+    tx_ids: np.ndarray,
+    change_out: np.ndarray,
     guard: int,
 ) -> tuple[int, pa.Table]:
-    ctx = ChangeContext(arrays, lo, hi)
-    candidates = evaluate(change, ctx)
-    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
-    pick = unique_change(ctx, candidates, eligible)
-    rel = np.flatnonzero(pick >= 0)
-    tx_ids = (rel + lo).astype(np.int64)
-    change_addr = arrays.out_addr[pick[rel]].astype(np.int64)
+    """Merge the address of output ``change_out[j]`` into the inputs' cluster of ``tx_ids[j]``
+    (guarded by ``guard``); returns the merge count and the refused-merge log."""
+    tx_ids = np.asarray(tx_ids, dtype=np.int64)
+    change_addr = arrays.out_addr[np.asarray(change_out, dtype=np.int64)].astype(np.int64)
     size = uf.set_sizes(parent)
     ref_tx = np.empty(tx_ids.shape[0], np.int64)
     ref_in = np.empty(tx_ids.shape[0], np.int32)
@@ -119,6 +114,24 @@ def _change_merges(
         }
     )
     return merges, log
+
+
+def _change_merges(
+    arrays: ChainArrays,
+    change: Expr,
+    verdict: np.ndarray,
+    parent: np.ndarray,
+    rank: np.ndarray,
+    lo: int,
+    hi: int,
+    guard: int,
+) -> tuple[int, pa.Table]:
+    ctx = ChangeContext(arrays, lo, hi)
+    candidates = evaluate(change, ctx)
+    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
+    pick = unique_change(ctx, candidates, eligible)
+    rel = np.flatnonzero(pick >= 0)
+    return merge_change_outputs(arrays, parent, rank, rel + lo, pick[rel], guard)
 
 
 def cluster_arrays(

@@ -103,15 +103,14 @@ def roots(parent: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def min_id_labels(parent: np.ndarray) -> np.ndarray:
-    """Cluster id of every address: the smallest address id in its set."""
+    """Cluster id of every address: the smallest address id in its set (one int32 array)."""
     n = parent.shape[0]
-    smallest = np.full(n, -1, dtype=np.int32)
-    labels = np.empty(n, dtype=np.int32)
-    for x in range(n):  # ascending, so the first member seen per root is the smallest
+    labels = np.full(n, -1, dtype=np.int32)
+    for x in range(n):  # ascending: the first member seen per root is the smallest
         r = find(parent, x)
-        if smallest[r] < 0:
-            smallest[r] = x
-        labels[x] = smallest[r]
+        if labels[r] < 0:
+            labels[r] = x  # a root's slot holds its set's smallest id, which is its label too
+        labels[x] = labels[r]
     return labels
 
 
