@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from chaintrail.chains.bitcoin import params
 from chaintrail.chains.bitcoin.address import encode_address_keys
 from chaintrail.chains.bitcoin.blkfiles import read_blocks, scan_blk_file
-from chaintrail.chains.bitcoin.decode import concat_batches, decode_block, decode_blocks, slice_batch
+from chaintrail.chains.bitcoin.decode import (
+    concat_batches,
+    decode_block,
+    decode_blocks,
+    slice_batch,
+)
 from chaintrail.chains.bitcoin.rawfile import read_raw_block
 from chaintrail.chains.model import ScriptType, hash_to_hex
 from chaintrail.errors import DecodeError, ValidationError
