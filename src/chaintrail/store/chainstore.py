@@ -37,6 +37,7 @@ class ChainStore:
             if root.exists() and not root.is_dir():
                 raise StoreError(f"{root}: exists and is not a directory")
             root.mkdir(parents=True, exist_ok=True)
+            (root / "LOCK").touch()
             write_json_atomic(root / MANIFEST, Manifest().to_json())
         return cls(root, read_manifest(root))
 
