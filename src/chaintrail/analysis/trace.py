@@ -177,12 +177,12 @@ class Tracer:
             outs = outs[outs >= 0]
             if outs.size == 0:
                 raise NotFoundError("the transaction has no resolved inputs to trace back from")
-        return Seeds(outs, ch.out_value[outs].astype(np.int64))
+        return Seeds(outs, ch.out_value[outs].astype(np.int64), stop_at_seed=True)
 
     def seeds_for_output(self, out_id: int) -> Seeds:
         """One output, fully traced."""
         outs = np.array([out_id], dtype=np.int64)
-        return Seeds(outs, self.chain.out_value[outs].astype(np.int64))
+        return Seeds(outs, self.chain.out_value[outs].astype(np.int64), stop_at_seed=True)
 
     # ---- the trace ----------------------------------------------------------------------
     def run(
@@ -204,6 +204,8 @@ class Tracer:
         rec = _Recorder()
         amt0 = seeds.amounts.astype(np.float64)
         front = _Frontier(seeds.out_ids, amt0, amt0.copy())
+        if seeds.stop_at_seed and params.stop_at_services and stop is not None:
+            front = self._stop_at(front, stop, rec, 0)
         seen_tx = np.empty(0, np.int64)
         cuts = {r: Cut(r) for r in ("min_value", "frontier_cap", "unresolved")}
         fee = 0.0
@@ -356,7 +358,6 @@ class Tracer:
 
     def _filter(self, nxt, rule, src_tx, side, hop, params, rec, cuts, stop) -> _Frontier:
         """Drop unresolved and small outputs, end trails at services, cap the frontier; record."""
-        ch = self.chain
         keep = nxt.out >= 0
         if (~keep).any():
             cuts["unresolved"].count += int((~keep).sum())
@@ -377,10 +378,17 @@ class Tracer:
             side, src_tx[keep], nxt.out[keep], nxt.amt[keep], nxt.conf[keep], rule[keep], hop
         )
         front = nxt.take(keep)
-        if params.stop_at_services and stop is not None and front.out.size:
-            addr = ch.out_addr[front.out]
-            at_service = (addr >= 0) & stop[np.maximum(addr, 0)]
-            if at_service.any():
-                rec.terminals(front.take(at_service), EndReason.SERVICE, hop)
-                front = front.take(~at_service)
+        if params.stop_at_services and stop is not None:
+            front = self._stop_at(front, stop, rec, hop)
+        return front
+
+    def _stop_at(self, front: _Frontier, stop: np.ndarray, rec: _Recorder, hop: int) -> _Frontier:
+        """End the trails of outputs paid to a service address (terminal SERVICE)."""
+        if front.out.size == 0:
+            return front
+        addr = self.chain.out_addr[front.out]
+        at_service = (addr >= 0) & stop[np.maximum(addr, 0)]
+        if at_service.any():
+            rec.terminals(front.take(at_service), EndReason.SERVICE, hop)
+            front = front.take(~at_service)
         return front

@@ -130,6 +130,8 @@ class Seeds:
     out_ids: np.ndarray  # int64
     amounts: np.ndarray  # int64 satoshis traced in each
     description: str = ""
+    # a seed output at a service ends there (tx/output seeds; an address is never its own stop)
+    stop_at_seed: bool = False
 
 
 @dataclass

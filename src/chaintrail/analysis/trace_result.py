@@ -121,7 +121,10 @@ def build_result(
     received: dict[int, float] = {}
     for k, a in zip(rec_key[is_out].tolist(), flow.rec_amt[is_out].tolist(), strict=True):
         received[k] = received.get(k, 0.0) + a
-    for k, a in zip(seed_key.tolist(), flow.seeds.amounts.tolist(), strict=True):
+    uncrossed = ~np.isin(flow.seeds.out_ids, flow.rec_out[is_out])  # backward crossings count
+    for k, a in zip(
+        seed_key[uncrossed].tolist(), flow.seeds.amounts[uncrossed].tolist(), strict=True
+    ):
         received[k] = received.get(k, 0.0) + a
     seed_set, term_set = set(seed_key.tolist()), set(term_key.tolist())
     nodes = []

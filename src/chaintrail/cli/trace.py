@@ -1,9 +1,213 @@
-"""CLI commands of the trace group (filled in by its issue)."""
+"""CLI commands ``trace``, ``exposure`` and ``risk`` (issue 5; docs/TRACING.md)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from chaintrail.cli.common import JsonOption, StoreOption, console, emit_json, err_console
+
+
+class _Fmt(StrEnum):
+    json = "json"
+    csv = "csv"
+    graphml = "graphml"
+    gexf = "gexf"
+
+
+def _btc(sat: int) -> str:
+    return f"{sat / 1e8:,.8f} BTC"
+
+
+def _open(store: Path):  # type: ignore[no-untyped-def]
+    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.store import ChainStore
+
+    with err_console.status("loading chain arrays, clusters and tags"):
+        return open_context(ChainStore.open(store))
+
+
+def trace(
+    target: Annotated[str, typer.Argument(help="ADDRESS, TXID or TXID:VOUT to trace from.")],
+    store: StoreOption = Path("chaintrail-data"),
+    direction: Annotated[
+        str, typer.Option(help="forward (where it went) or backward.")
+    ] = "forward",
+    model: Annotated[str, typer.Option(help="Taint model: poison, haircut or fifo.")] = "haircut",
+    hops: Annotated[int, typer.Option(help="Transactions to cross at most.")] = 6,
+    min_value: Annotated[
+        int,
+        typer.Option("--min-value", help="Do not follow outputs carrying fewer traced satoshis."),
+    ] = 0,
+    height_from: Annotated[
+        int | None, typer.Option("--from-height", help="Cross only txs at or above this height.")
+    ] = None,
+    height_to: Annotated[
+        int | None, typer.Option("--to-height", help="Cross only txs at or below this height.")
+    ] = None,
+    time_from: Annotated[
+        int | None, typer.Option("--from-time", help="Cross only txs at or after this unix time.")
+    ] = None,
+    time_to: Annotated[
+        int | None, typer.Option("--to-time", help="Cross only txs at or before this unix time.")
+    ] = None,
+    stop_at_services: Annotated[
+        bool,
+        typer.Option(
+            "--stop-at-services", help="End trails at tagged services (exchange, mixer, ...)."
+        ),
+    ] = False,
+    cluster_nodes: Annotated[
+        bool, typer.Option("--cluster-nodes", help="Collapse addresses into their clusters.")
+    ] = False,
+    no_demix: Annotated[
+        bool, typer.Option("--no-demix", help="Plain taint model through CoinJoins.")
+    ] = False,
+    max_frontier: Annotated[
+        int,
+        typer.Option(
+            "--max-frontier", help="Outputs followed per hop; the rest is cut and reported."
+        ),
+    ] = 10_000,
+    fmt: Annotated[
+        _Fmt | None, typer.Option("--format", help="Export format (to --out or stdout).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the export to this file.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Trace funds from an address, a transaction or one output, and show where they ended."""
+    from chaintrail.analysis.trace_export import render, result_dict, write_export
+    from chaintrail.analysis.trace_models import TraceParams
+    from chaintrail.analysis.trace_result import build_result
+    from chaintrail.analysis.trace_store import seeds_for_target
+
+    params = TraceParams(
+        direction=direction, model=model, hops=hops, min_value=min_value,
+        height_from=height_from, height_to=height_to, time_from=time_from, time_to=time_to,
+        stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
+    )  # fmt: skip
+    ctx = _open(store)
+    seeds = seeds_for_target(ctx, target, params)
+    with err_console.status(f"tracing {params.direction} over {hops} hops"):
+        flow = ctx.tracer.run(seeds, params)
+        result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
+    if out is not None:
+        write_export(result, (fmt or _Fmt.json).value, out)
+        err_console.print(f"wrote {out}")
+    elif fmt is not None:
+        typer.echo(render(result, fmt.value), nl=False)
+        return
+    if json_out:
+        emit_json(result_dict(result))
+        return
+    _show_trace(result)
+
+
+def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
+    console.print(
+        f"[bold]{result.direction} {result.model} trace from {result.seeds}[/]: "
+        f"{_btc(result.traced)} traced over {result.hops_done} hops, "
+        f"{result.txs_crossed:,} txs, {len(result.nodes):,} nodes, {len(result.edges):,} edges"
+    )
+    table = Table(title="terminals (where the trail ended)", title_justify="left")
+    for col, just in (
+        ("address", "left"),
+        ("label", "left"),
+        ("category", "left"),
+        ("amount", "right"),
+        ("why", "left"),
+        ("conf", "right"),
+        ("path", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for t in result.terminals[:25]:
+        path = " > ".join(p[:8] for p in t.paths[0]) if t.paths else ""
+        table.add_row(
+            t.address, t.label or "", t.category or "", _btc(t.amount), ",".join(t.reasons),
+            f"{t.confidence:.2f}", path,
+        )  # fmt: skip
+    console.print(table)
+    if len(result.terminals) > 25:
+        rest = sum(t.amount for t in result.terminals[25:])
+        console.print(f"... {len(result.terminals) - 25:,} more terminals holding {_btc(rest)}")
+    console.print(f"fees: {_btc(result.fee)}")
+    for c in result.cut:
+        console.print(
+            f"[yellow]cut ({c['reason']}): {c['count']:,} outputs, {_btc(int(c['value']))}[/]"
+        )
+
+
+def exposure(
+    subject: Annotated[str, typer.Argument(help="An ADDRESS or a numeric CLUSTER id.")],
+    store: StoreOption = Path("chaintrail-data"),
+    hops: Annotated[int, typer.Option(help="Hops to look through (1 = direct only).")] = 3,
+    json_out: JsonOption = False,
+) -> None:
+    """How much of what an address/cluster received and sent touches each tagged category."""
+    from chaintrail.analysis.exposure import exposure as compute
+    from chaintrail.analysis.trace_store import addresses_for_subject
+    from chaintrail.errors import UsageError
+
+    ctx = _open(store)
+    if ctx.tags is None:
+        raise UsageError("exposure needs tags: import a TagPack or a sanctions list first")
+    kind, ids = addresses_for_subject(ctx, subject)
+    res = compute(ctx.tracer, ctx.tags, ids, hops=hops)
+    doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()}}
+    if json_out:
+        emit_json(doc)
+        return
+    for side, val in res.items():
+        table = Table(title=f"{side}: {_btc(val.total)}", title_justify="left")
+        for col in ("category", "direct", "indirect", "percent"):
+            table.add_column(col, justify="left" if col == "category" else "right")
+        for c in val.by_category:
+            table.add_row(c.category, _btc(c.direct), _btc(c.indirect), f"{c.percent:.2f}%")
+        table.add_row("(untagged)", "", _btc(val.untagged), "")
+        console.print(table)
+
+
+def risk(
+    address: Annotated[str, typer.Argument(help="The ADDRESS to score.")],
+    store: StoreOption = Path("chaintrail-data"),
+    hops: Annotated[int, typer.Option(help="Exposure hops considered.")] = 3,
+    json_out: JsonOption = False,
+) -> None:
+    """Risk score 0-10 of an address, with the rules that produced it."""
+    from chaintrail.analysis.exposure import exposure as compute
+    from chaintrail.analysis.risk import score_risk
+    from chaintrail.analysis.trace_store import addresses_for_subject
+    from chaintrail.intel.taxonomy import load_taxonomy
+
+    ctx = _open(store)
+    _, ids = addresses_for_subject(ctx, address)
+    own = (
+        [c for c in (ctx.attribution.category_of(int(a)) for a in ids) if c]
+        if ctx.attribution
+        else []
+    )
+    res = compute(ctx.tracer, ctx.tags, ids, hops=hops) if ctx.tags is not None else {}
+    score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
+    if json_out:
+        emit_json({"address": address, **asdict(score)})
+        return
+    colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
+    console.print(f"[bold {colour}]risk {score.score}/10[/] for {address}")
+    for r in score.reasons:
+        console.print(f"  +{r.score}  {r.reason}  ({_btc(r.amount)}, {r.percent:.2f}%)")
+    if not score.reasons:
+        console.print("  no rule fired (no exposure to tagged illicit categories)")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the main app."""
+    """Add ``trace``, ``exposure`` and ``risk`` to the main app."""
+    app.command("trace")(trace)
+    app.command("exposure")(exposure)
+    app.command("risk")(risk)
