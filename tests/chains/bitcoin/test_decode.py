@@ -212,3 +212,14 @@ def test_compact_size_round_trip(n: int) -> None:
     enc = _compact(n) + b"\xaa"
     value, pos, err = read_compact(np.frombuffer(enc, np.uint8), 0, len(enc))
     assert (value, pos, err) == (n, len(enc) - 1, OK)
+
+
+def test_numba_sha256_path_gives_identical_rows(block_702861: bytes, monkeypatch) -> None:
+    """Without OpenSSL's SHA256 the pure numba kernel must produce the very same batch."""
+    from chaintrail.chains.bitcoin import decode as decode_module
+
+    fast = decode_block(block_702861, "702861")
+    monkeypatch.setattr(decode_module, "sha256_fn", lambda: 0)
+    slow = decode_block(block_702861, "702861")
+    for name in ("block_hash", "txid", "wtxid", "out_addr_key", "tx_weight"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name

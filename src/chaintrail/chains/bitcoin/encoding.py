@@ -74,7 +74,9 @@ def b58check_decode(text: str) -> bytes:
     """Payload of Base58Check ``text``; AddressError if too short or the checksum is wrong."""
     raw = b58decode(text)
     if len(raw) < 4:
-        raise AddressError("too short for Base58Check (needs the 4-byte checksum)", source=repr(text))
+        raise AddressError(
+            "too short for Base58Check (needs the 4-byte checksum)", source=repr(text)
+        )
     payload, check = raw[:-4], raw[-4:]
     if sha256d(payload)[:4] != check:
         raise AddressError("bad Base58Check checksum (mistyped address?)", source=repr(text))

@@ -9,16 +9,25 @@ State lives in caller-owned arrays so a decode kernel allocates nothing per tran
 * ``w``:     ``int64[80]`` — message schedule scratch (SHA-256 uses 64, RIPEMD-160 16)
 
 Words are held in int64 and masked to 32 bits, which keeps numba integer typing simple.
+Where the platform's OpenSSL ``libcrypto`` is loadable, :func:`sha256d_any` calls its
+``SHA256`` (hardware SHA extensions, ~5x the numba kernel) through a function pointer that
+is passed in as an integer, so compiled kernels stay cacheable; ``sha256_fn()`` returns 0
+when it is absent or ``CHAINTRAIL_NO_OPENSSL=1``, and the numba kernel is used instead.
 ``ripemd160`` uses :mod:`hashlib` when the OpenSSL build provides it and a pure-Python
 implementation otherwise.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
+import os
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 M32 = 0xFFFFFFFF
 
@@ -236,6 +245,63 @@ def sha256d_into(state, block, w, data, start, end, out, out_off):  # type: igno
     sha256_update(state, block, w, data, start, end)
     sha256_final(state, block, w, out, out_off)
     sha256_of_32(state, block, w, out, out_off, out, out_off)
+
+
+# ---------------------------------------------------------------- OpenSSL SHA256 by pointer
+
+
+def _load_openssl_sha256() -> int:
+    if os.environ.get("CHAINTRAIL_NO_OPENSSL") == "1":
+        return 0
+    name = ctypes.util.find_library("crypto")
+    if name is None:
+        return 0
+    try:
+        fn = ctypes.CDLL(name).SHA256
+    except (OSError, AttributeError):
+        return 0
+    return int(ctypes.cast(fn, ctypes.c_void_p).value or 0)
+
+
+_OPENSSL_SHA256 = _load_openssl_sha256()
+
+
+def sha256_fn() -> int:
+    """Address of OpenSSL's one-shot ``SHA256(data, n, out)``, or 0 to use the numba kernel."""
+    return _OPENSSL_SHA256
+
+
+@intrinsic
+def _call_sha256(typingctx, fn, data, n, out):  # type: ignore[no-untyped-def]
+    """Call ``SHA256(data, n, out)`` at address ``fn`` (all arguments integers)."""
+    sig = types.void(fn, data, n, out)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i8p = ir.IntType(8).as_pointer()
+        vals = [
+            context.cast(builder, v, t, types.int64)
+            for v, t in zip(args, signature.args, strict=True)
+        ]
+        fnty = ir.FunctionType(i8p, [i8p, ir.IntType(64), i8p])
+        target = builder.inttoptr(vals[0], fnty.as_pointer())
+        builder.call(
+            target, [builder.inttoptr(vals[1], i8p), vals[2], builder.inttoptr(vals[3], i8p)]
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def sha256d_any(fn, state, block, w, data, start, end, out, out_off):  # type: ignore[no-untyped-def]
+    """Double SHA-256 of ``data[start:end]`` into ``out[out_off:out_off+32]`` (1-D ``out``),
+    through OpenSSL at address ``fn`` when non-zero, else the numba kernel."""
+    if fn != 0:
+        tmp = np.int64(block.ctypes.data)
+        _call_sha256(fn, np.int64(data.ctypes.data) + start, np.int64(end - start), tmp)
+        _call_sha256(fn, tmp, np.int64(32), np.int64(out.ctypes.data) + out_off)
+    else:
+        sha256d_into(state, block, w, data, start, end, out, out_off)
 
 
 # ---------------------------------------------------------------- RIPEMD-160 kernel
