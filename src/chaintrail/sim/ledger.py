@@ -213,6 +213,7 @@ class Ledger:
         self.wallets: list[list[int]] = []
         self.balance: list[int] = []
         self.wallet_entity: list[int] = []
+        self.block_fees = 0  # fees of the txs added since the last begin_block
 
     # ------------------------------------------------------------------ entities and wallets
     @property
@@ -278,6 +279,8 @@ class Ledger:
         """Return selected but unspent outputs to the wallets they came from."""
         for o in outs:
             w = self.addr_wallet[self.out_addr[o]]
+            if w < 0:
+                continue
             self.wallets[w].append(o)
             self.balance[w] += self.out_value[o]
 
@@ -322,6 +325,11 @@ class Ledger:
 
         Returns the new tx id; its first output id is ``len(out_value)`` before the call.
         """
+        if inputs:
+            fee = sum(self.out_value[o] for o in inputs) - sum(v for v, _ in outputs)
+            if fee < 0 or any(v < 0 or (v < DUST and a >= 0) for v, a in outputs):
+                raise ValueError(f"planner bug: {kind} tx with fee {fee} or a dust output")
+            self.block_fees += fee
         tx = len(self.tx_kind)
         self.tx_kind.append(KIND[kind])
         self.tx_entity.append(entity)
@@ -354,6 +362,7 @@ class Ledger:
         self.block_tx_start.append(len(self.tx_kind))
         self.block_time.append(time)
         self.block_pool.append(pool)
+        self.block_fees = 0
 
     # ------------------------------------------------------------------ freezing
     def freeze(self) -> FrozenLedger:
