@@ -1,12 +1,13 @@
-"""chaintrail's own endpoints under /v1: trace, exposure, tx heuristics."""
+"""chaintrail's own endpoints under /v1: trace, exposure, risk, tx heuristics, off-chain links."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from chaintrail.api.access import require_analyst
 from chaintrail.api.params import AddressPath, Currency, TxHashPath, ctx
 from chaintrail.api.services import analysis
 
@@ -75,7 +76,64 @@ def tx_heuristics(request: Request, currency: Currency, tx_hash: TxHashPath) -> 
 @router.get(
     "/addresses/{address}/offchain",
     operation_id="offchain_links",
-    summary="Off-chain links (emails, accounts, cases) of a wallet",
+    summary="Off-chain entities (emails, accounts, cases) linked to a wallet",
 )
-def offchain_links(request: Request, currency: Currency, address: AddressPath) -> dict:
-    return analysis.offchain_links(ctx(request), currency, address)
+def offchain_links(
+    request: Request,
+    currency: Currency,
+    address: AddressPath,
+    depth: Annotated[int, Query(ge=1, le=5)] = 1,
+) -> dict:
+    return analysis.offchain_links(ctx(request), currency, address, depth)
+
+
+class LinkRequest(BaseModel):
+    """One evidence link from the wallet to another entity (``kind:value`` or an address)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "ref": "email:extortion@example.org",
+                    "relation": "paid-by",
+                    "evidence": "case 2024-17, ransom note",
+                }
+            ]
+        },
+    )
+    ref: str = Field(min_length=1, max_length=300)
+    relation: str = Field("related-to", min_length=1, max_length=100)
+    evidence: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000)
+    tlp: Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] | None = None
+
+
+@router.post(
+    "/addresses/{address}/offchain",
+    operation_id="add_offchain_link",
+    summary="Record an off-chain link of a wallet (analyst keys)",
+    responses={403: {"description": "Reader key"}},
+)
+def add_offchain_link(
+    request: Request,
+    currency: Currency,
+    address: AddressPath,
+    body: LinkRequest,
+    caller: Annotated[str, Depends(require_analyst)],
+) -> dict:
+    return analysis.add_offchain_link(ctx(request), currency, address, body, caller)
+
+
+@router.get(
+    "/addresses/{address}/risk",
+    operation_id="risk",
+    summary="Risk score 0-10 of an address and the rules that fired",
+)
+def risk(
+    request: Request,
+    currency: Currency,
+    address: AddressPath,
+    hops: Annotated[int, Query(ge=1, le=10)] = 3,
+) -> dict:
+    return analysis.risk(ctx(request), currency, address, hops)

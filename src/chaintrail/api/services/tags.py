@@ -20,7 +20,6 @@ from chaintrail.api.params import PageArgs
 from chaintrail.errors import ChaintrailError, NotFoundError, StoreError
 
 _lock = threading.Lock()
-_cons: dict[Path, tuple[float, object]] = {}
 TAG_FIELDS = (
     "label, category, abuse, concepts, actor, confidence, confidence_level, source, creator,"
     " lastmod, pack_id, is_cluster_definer, tag_type, currency, subject"
@@ -28,31 +27,30 @@ TAG_FIELDS = (
 
 
 def _rows(ctx, sql: str, params: list) -> list[dict]:  # noqa: ANN001
-    """Rows of a query on the intel store; [] when there is no intel store (no tags imported)."""
+    """Rows of a query on the intel store; [] when there is no intel store (no tags imported).
+
+    A read-only connection is opened per call and closed at once, so the server never holds
+    the file while ``chaintrail tags import`` (another process) or an analyst write needs it.
+    """
     import duckdb
 
     path = ctx.store_dir / "intel.duckdb"
-    try:
-        mtime = path.stat().st_mtime
-    except FileNotFoundError:
+    if not path.exists():
         return []
-    with _lock:
-        cached = _cons.get(path)
-        if cached is None or cached[0] != mtime:
-            try:
-                con = duckdb.connect(str(path), read_only=True)
-            except duckdb.Error as exc:
-                raise StoreError(f"{path}: intel store not readable now ({exc})") from exc
-            _cons[path] = (mtime, con)
-        con = _cons[path][1]
-        try:
-            cur = con.cursor().execute(sql, params)
-        except duckdb.CatalogException:
-            return []
-        except duckdb.Error as exc:
-            raise StoreError(f"{path}: intel query failed ({exc})") from exc
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise StoreError(f"{path}: intel store busy or unreadable, retry ({exc})") from exc
+    try:
+        cur = con.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    except duckdb.CatalogException:
+        return []
+    except duckdb.Error as exc:
+        raise StoreError(f"{path}: intel query failed ({exc})") from exc
+    finally:
+        con.close()
 
 
 def _epoch(day: date | None) -> int | None:
