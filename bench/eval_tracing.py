@@ -18,8 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 
 def _cli(*args: str) -> None:
     subprocess.check_call([sys.executable, "-m", "chaintrail", *args])
@@ -38,54 +36,15 @@ def prepare(chain_dir: Path) -> Path:
     return store
 
 
-def evaluate(chain_dir: Path, hops: int = 30) -> list[dict]:
+def evaluate(chain_dir: Path, hops: int = 30, demix: bool = True) -> list[dict]:
     """Per-scenario recall and amount errors (see module docstring)."""
-    from chaintrail.analysis.trace_models import EndReason, TraceParams
-    from chaintrail.analysis.trace_result import build_result
+    from chaintrail.analysis.trace_eval import score_scenarios
     from chaintrail.analysis.trace_store import open_context
     from chaintrail.store import ChainStore
 
     ctx = open_context(ChainStore.open(prepare(chain_dir)))
     truth = json.loads((chain_dir / "truth" / "scenarios.json").read_text())["scenarios"]
-    params = TraceParams(hops=hops, stop_at_services=True, demix=True, max_frontier=50_000)
-    rows = []
-    for sc in truth:
-        ids = ctx.store.address_ids(sc["seed_addresses"])
-        seeds = ctx.tracer.seeds_for_addresses(ids[ids >= 0], params)
-        seeds.description = sc["name"]
-        flow = ctx.tracer.run(seeds, params)
-        res = build_result(flow, ctx.chain, ctx.naming)
-        at = {t.address: t for t in res.terminals if EndReason.SERVICE.label in t.reasons}
-        per_address = []
-        for tt in sc["terminals"]:
-            got = at.get(tt["address"])
-            amount = got.amount if got else 0
-            per_address.append(
-                {"address": tt["address"], "exchange": tt["entity_name"], "truth": tt["amount"],
-                 "traced": amount, "error": abs(amount - tt["amount"]) / max(tt["amount"], 1)}
-            )  # fmt: skip
-        by_ex_truth: dict[str, int] = {}
-        for tt in sc["terminals"]:
-            by_ex_truth[tt["entity_name"]] = by_ex_truth.get(tt["entity_name"], 0) + tt["amount"]
-        by_ex_got: dict[str, int] = {}
-        for t in at.values():
-            if t.label:
-                by_ex_got[t.label] = by_ex_got.get(t.label, 0) + t.amount
-        ex_err = {ex: abs(by_ex_got.get(ex, 0) - v) / max(v, 1) for ex, v in by_ex_truth.items()}
-        found = [r for r in per_address if r["traced"] > 0]
-        rows.append(
-            {
-                "scenario": sc["name"], "kind": sc["kind"], "truth_total": sc["terminal_amount"],
-                "address_recall": len(found) / max(len(per_address), 1),
-                "address_within_5pct": sum(r["error"] <= 0.05 for r in per_address) / max(len(per_address), 1),
-                "exchange_recall": sum(by_ex_got.get(ex, 0) > 0 for ex in by_ex_truth) / max(len(by_ex_truth), 1),
-                "exchange_max_error": max(ex_err.values(), default=0.0),
-                "median_address_error": float(np.median([r["error"] for r in per_address])) if per_address else 0.0,
-                "traced_to_services": int(sum(t.amount for t in at.values())),
-                "per_address": per_address,
-            }
-        )  # fmt: skip
-    return rows
+    return score_scenarios(ctx, truth, hops=hops, demix=demix)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--simulate", help="generate DIR first with this preset (tiny, small ...)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--hops", type=int, default=30)
+    ap.add_argument("--no-demix", action="store_true", help="plain haircut through CoinJoins")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.simulate and not (args.chain / "truth" / "scenarios.json").exists():
@@ -107,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "--out",
             str(args.chain),
         )
-    rows = evaluate(args.chain, args.hops)
+    rows = evaluate(args.chain, args.hops, demix=not args.no_demix)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
