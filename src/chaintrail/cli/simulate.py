@@ -1,9 +1,80 @@
-"""CLI commands of the simulate group (filled in by its issue)."""
+"""``chaintrail simulate``: generate a simulated chain with crime scenarios and ground truth."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from chaintrail.cli.common import JsonOption, console, emit_json, err_console
+
+_PHASES = {"plan": "planning economy", "serialise": "writing blocks", "truth": "writing truth"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the main app."""
+    """Add the ``simulate`` command to the main app."""
+
+    @app.command()
+    def simulate(
+        out: Annotated[Path, typer.Option("--out", help="Output directory (blocks/ and truth/).")],
+        preset: Annotated[
+            str,
+            typer.Option(
+                "--preset", help="tiny (~8k txs), small (~50k), medium (~1M), large (~10M)."
+            ),
+        ] = "small",
+        seed: Annotated[
+            int, typer.Option("--seed", help="Random seed; same seed, same bytes.")
+        ] = 1,
+        force: Annotated[
+            bool, typer.Option("--force", help="Replace existing blocks/ and truth/.")
+        ] = False,
+        json_out: JsonOption = False,
+    ) -> None:
+        """Write Bitcoin Core blk files of a simulated economy plus its ground truth."""
+        from chaintrail.sim import simulate as run
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(phase: str, advance: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(_PHASES[phase], total=total)
+                bar.update(tasks[phase], advance=advance, total=max(total, advance))
+
+            result = run(preset, seed, out, force=force, progress=progress)
+        ransom = result.scenario_seeds.get("ransomware", [])
+        if json_out:
+            emit_json(
+                {
+                    "out_dir": str(result.out_dir),
+                    "preset": result.preset,
+                    "seed": result.seed,
+                    "blocks": result.n_blocks,
+                    "transactions": result.n_txs,
+                    "addresses": result.n_addresses,
+                    "block_files": [str(f) for f in result.block_files],
+                    "bytes": result.bytes_on_disk,
+                    "seconds": round(result.seconds, 3),
+                    "scenario_seed_addresses": result.scenario_seeds,
+                }
+            )
+            return
+        console.print(
+            f"[bold green]simulated[/] {result.n_txs:,} transactions in {result.n_blocks:,} blocks "
+            f"({result.bytes_on_disk / 1e6:.1f} MB, {len(result.block_files)} blk files) "
+            f"in {result.seconds:.1f}s"
+        )
+        console.print(f"blocks: {result.out_dir / 'blocks'}   truth: {result.out_dir / 'truth'}")
+        console.print("ransomware seed addresses (start an investigation here):")
+        for a in ransom:
+            console.print(f"  {a}")

@@ -66,7 +66,9 @@ class Users:
         return len(self.wallet)
 
 
-def make_users(ledger: Ledger, ents: Entities, n: int, n_exchanges: int, rnd: RandomStream) -> Users:
+def make_users(
+    ledger: Ledger, ents: Entities, n: int, n_exchanges: int, rnd: RandomStream
+) -> Users:
     """Create ``n`` users with randomly drawn but individually stable wallet fingerprints."""
     users = Users(first=len(ents.kind))
     for i in range(n):
@@ -97,7 +99,9 @@ def make_users(ledger: Ledger, ents: Entities, n: int, n_exchanges: int, rnd: Ra
     return users
 
 
-def receive_address(ledger: Ledger, users: Users, i: int, rnd: RandomStream, fresh: bool = False) -> int:
+def receive_address(
+    ledger: Ledger, users: Users, i: int, rnd: RandomStream, fresh: bool = False
+) -> int:
     """An address user ``i`` gives a payer: often fresh, sometimes a reused one."""
     addrs = users.receive[i]
     if addrs and not fresh and rnd.u() < users.reuse_p[i]:
@@ -197,7 +201,9 @@ class Pool:
     miner_addr: list[int]  # their payout addresses
 
 
-def make_pool(ledger: Ledger, ents: Entities, name: str, users: Users, n_miners: int, rnd: RandomStream) -> Pool:
+def make_pool(
+    ledger: Ledger, ents: Entities, name: str, users: Users, n_miners: int, rnd: RandomStream
+) -> Pool:
     """Create a pool paying a fixed set of users at reused payout addresses."""
     e = ents.add("mining_pool", name)
     w = ledger.new_wallet(e)
@@ -205,9 +211,17 @@ def make_pool(ledger: Ledger, ents: Entities, name: str, users: Users, n_miners:
     change = ledger.new_address(e, P2WPKH, "hot", w)
     miners = [rnd.below(users.n) for _ in range(n_miners)]
     miner_addr = [
-        ledger.new_address(users.first + m, users.addr_type[m], "payout", users.wallet[m]) for m in miners
+        ledger.new_address(users.first + m, users.addr_type[m], "payout", users.wallet[m])
+        for m in miners
     ]
-    return Pool(entity=e, coinbase_addr=cb, wallet=w, change_addr=change, miners=miners, miner_addr=miner_addr)
+    return Pool(
+        entity=e,
+        coinbase_addr=cb,
+        wallet=w,
+        change_addr=change,
+        miners=miners,
+        miner_addr=miner_addr,
+    )
 
 
 def merchant_name(i: int) -> str:

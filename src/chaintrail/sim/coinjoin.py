@@ -69,7 +69,9 @@ def _shuffle(econ: Economy, items: list) -> list:  # type: ignore[type-arg]
     return items
 
 
-def _add_multiparty(econ: Economy, kind: str, inputs: list[int], outputs: list[tuple[int, int]]) -> int:
+def _add_multiparty(
+    econ: Economy, kind: str, inputs: list[int], outputs: list[tuple[int, int]]
+) -> int:
     version = 2 if kind == "coinjoin_joinmarket" else 1
     return econ.ledger.add_tx(kind, -1, inputs, outputs, version=version)
 
@@ -188,7 +190,9 @@ def whirlpool_mixes(econ: Economy, max_mixes: int) -> None:
             a = L.new_address(econ.user_entity(owner), P2WPKH, "postmix", -1)
             outs.append((WHIRLPOOL_DENOM, a, owner))
         _shuffle(econ, outs)
-        tx = _add_multiparty(econ, "coinjoin_whirlpool_mix", [o for o, _ in picked], [(v, a) for v, a, _ in outs])
+        tx = _add_multiparty(
+            econ, "coinjoin_whirlpool_mix", [o for o, _ in picked], [(v, a) for v, a, _ in outs]
+        )
         first = L.first_out(tx)
         wp.postmix.extend((first + k, owner) for k, (_, _, owner) in enumerate(outs))
     n_exit = len(wp.postmix) // 12
@@ -219,13 +223,21 @@ def joinmarket_round(econ: Economy) -> None:
         if len(makers) >= 3 + rnd.below(3):
             break
         m = rnd.below(u.n)
-        if m == taker or any(m == k for k, _ in makers) or L.balance[u.wallet[m]] < amount + 200_000:
+        if (
+            m == taker
+            or any(m == k for k, _ in makers)
+            or L.balance[u.wallet[m]] < amount + 200_000
+        ):
             continue
         ins = L.select(u.wallet[m], amount + 20_000, econ.rate, rnd)
         if ins:
             makers.append((m, ins))
     rate = econ.rate
-    t_ins = L.select(u.wallet[taker], amount + cjfee * len(makers) + 60_000, rate, rnd) if len(makers) >= 2 else []
+    t_ins = (
+        L.select(u.wallet[taker], amount + cjfee * len(makers) + 60_000, rate, rnd)
+        if len(makers) >= 2
+        else []
+    )
     if not t_ins:
         for _, ins in makers:
             L.give_back(ins)
@@ -239,10 +251,14 @@ def joinmarket_round(econ: Economy) -> None:
         return
     outs = []
     for m, ins in makers:
-        outs.append((amount, L.new_address(econ.user_entity(m), P2WPKH, "coinjoin_output", u.wallet[m])))
+        outs.append(
+            (amount, L.new_address(econ.user_entity(m), P2WPKH, "coinjoin_output", u.wallet[m]))
+        )
         rest = L.value_of(ins) - amount + cjfee
         outs.append((rest, L.new_address(econ.user_entity(m), P2WPKH, "change", u.wallet[m])))
-    outs.append((amount, L.new_address(econ.user_entity(taker), P2WPKH, "coinjoin_output", u.wallet[taker])))
+    outs.append(
+        (amount, L.new_address(econ.user_entity(taker), P2WPKH, "coinjoin_output", u.wallet[taker]))
+    )
     rest = L.value_of(t_ins) - amount - cjfee * len(makers) - fee
     if rest >= DUST:
         outs.append((rest, receive_address(L, u, taker, rnd, fresh=True)))

@@ -83,7 +83,9 @@ class Economy:
             self.merchants.append((e, L.new_wallet(e), m % preset.n_exchanges))
         self.users = make_users(L, ents, preset.n_users, preset.n_exchanges, self.rnd)
         n_miners = max(10, preset.n_users // 50)
-        self.pools = [make_pool(L, ents, name, self.users, n_miners, self.rnd) for name in POOL_NAMES]
+        self.pools = [
+            make_pool(L, ents, name, self.users, n_miners, self.rnd) for name in POOL_NAMES
+        ]
         self.coinbase_of: dict[int, tuple[int, int]] = {}  # height -> (pool index or -1, out id)
         self.whirlpool = coinjoin.Whirlpool()
         self.scenarios: list[tuple[int, Scenario]] = []
@@ -242,9 +244,20 @@ class Economy:
             value = L.out_value[cb]
             weights = [0.2 + rnd.u() for _ in picks]
             tot = sum(weights)
-            payees = [(int(value * 0.97 * w / tot), pool.miner_addr[j]) for w, j in zip(weights, picks, strict=True)]
+            payees = [
+                (int(value * 0.97 * w / tot), pool.miner_addr[j])
+                for w, j in zip(weights, picks, strict=True)
+            ]
             payees = [p for p in payees if p[0] >= DUST]
-            spend(L, "pool_payout", pool.entity, [cb], payees, pool.change_addr, max(1, self.rate // 2))
+            spend(
+                L,
+                "pool_payout",
+                pool.entity,
+                [cb],
+                payees,
+                pool.change_addr,
+                max(1, self.rate // 2),
+            )
         for pool in self.pools:
             if L.balance[pool.wallet] > 25 * COIN and rnd.u() < 0.2:
                 dest = deposit_address(L, self.exchanges[0], pool.entity)
@@ -283,13 +296,18 @@ class Economy:
         u = self.users
         payees = []
         for _, i, amount, addr in chosen:
-            payees.append((amount, addr if addr >= 0 else receive_address(L, u, i, rnd, svc.kind == "mixer")))
+            payees.append(
+                (amount, addr if addr >= 0 else receive_address(L, u, i, rnd, svc.kind == "mixer"))
+            )
         kind = "mixer_payout" if svc.kind == "mixer" else "batch_withdrawal"
         if svc.kind == "mixer":
             change = L.new_address(svc.entity, P2WPKH, "hot", svc.hot_wallet)
             pos = rnd.below(len(payees) + 1)
         else:
-            change, pos = svc.hot_addr, (-1 if svc.kind == "exchange" else rnd.below(len(payees) + 1))
+            change, pos = (
+                svc.hot_addr,
+                (-1 if svc.kind == "exchange" else rnd.below(len(payees) + 1)),
+            )
         spend(L, kind, svc.entity, inputs, payees, change, rate, change_pos=pos)
         done = set(map(id, chosen))
         svc.queue = [q for q in svc.queue if id(q) not in done]
@@ -301,7 +319,15 @@ class Economy:
             return
         inputs = L.select(svc.cold_wallet, amount, self.rate, self.rnd)
         if inputs:
-            spend(L, "cold_storage", svc.entity, inputs, [(amount, svc.hot_addr)], svc.cold_addr, self.rate)
+            spend(
+                L,
+                "cold_storage",
+                svc.entity,
+                inputs,
+                [(amount, svc.hot_addr)],
+                svc.cold_addr,
+                self.rate,
+            )
 
     def _cold_storage(self, ex: Service) -> None:
         L = self.ledger
@@ -310,7 +336,15 @@ class Economy:
             amount = bal - 2 * ex.hot_target
             inputs = L.select(ex.hot_wallet, amount, self.rate, self.rnd)
             if inputs:
-                spend(L, "cold_storage", ex.entity, inputs, [(amount, ex.cold_addr)], ex.hot_addr, self.rate)
+                spend(
+                    L,
+                    "cold_storage",
+                    ex.entity,
+                    inputs,
+                    [(amount, ex.cold_addr)],
+                    ex.hot_addr,
+                    self.rate,
+                )
 
     def _merchants(self) -> None:
         L, h = self.ledger, self.height
@@ -335,7 +369,9 @@ class Economy:
             e, w, _ = self.merchants[m]
             amount = int(min(bal * 0.8, rnd.lognormal(300_000, 1.0)))
             if amount >= DUST:
-                self.user_pay(i, [(amount, L.new_address(e, (P2WPKH, P2SH, P2TR)[m % 3], "invoice", w))])
+                self.user_pay(
+                    i, [(amount, L.new_address(e, (P2WPKH, P2SH, P2TR)[m % 3], "invoice", w))]
+                )
         elif r < 0.64:
             ex = self.exchanges[u.exchange[i]]
             dest = deposit_address(L, ex, self.user_entity(i))
@@ -348,7 +384,10 @@ class Economy:
         elif r < 0.68:
             g = self.gambling[i % len(self.gambling)]
             amount = int(min(bal * 0.5, rnd.lognormal(200_000, 1.0)))
-            if amount >= DUST and self.user_pay(i, [(amount, deposit_address(L, g, self.user_entity(i)))]) >= 0:
+            if (
+                amount >= DUST
+                and self.user_pay(i, [(amount, deposit_address(L, g, self.user_entity(i)))]) >= 0
+            ):
                 if rnd.u() < 0.45:
                     g.queue.append((h + 1 + rnd.below(3), i, int(amount * 1.9), -1))
         elif r < 0.71 and i % 25 == 0:
@@ -362,7 +401,15 @@ class Economy:
         elif r < 0.76 and len(L.wallets[u.wallet[i]]) >= 4:
             inputs = L.take_all(u.wallet[i], 3 + rnd.below(8))
             dest = change_address(L, u, i, L.out_addr[inputs[0]], rnd)
-            sweep(L, "consolidation", self.user_entity(i), inputs, dest, self.tx_rate(), habits=self.habits(i))
+            sweep(
+                L,
+                "consolidation",
+                self.user_entity(i),
+                inputs,
+                dest,
+                self.tx_rate(),
+                habits=self.habits(i),
+            )
         elif r < 0.77 and bal > 6_000_000:
             coinjoin.whirlpool_tx0(self, i)
         elif r < 0.90:
@@ -384,7 +431,9 @@ class Economy:
             amount = int(bal * (0.05 + 0.6 * rnd.u()))
         payees = [(amount, receive_address(L, u, rnd.below(u.n), rnd))]
         if rnd.u() < 0.08:
-            payees.append((int(amount * rnd.u()) + DUST, receive_address(L, u, rnd.below(u.n), rnd)))
+            payees.append(
+                (int(amount * rnd.u()) + DUST, receive_address(L, u, rnd.below(u.n), rnd))
+            )
         if rnd.u() < 0.01:
             payees.append((0, -20))
         self.user_pay(i, payees)
@@ -395,5 +444,5 @@ class Economy:
         dest = deposit_address(self.ledger, self.mixer, self.user_entity(i), "mixer_deposit")
         if self.user_pay(i, [(amount, dest)]) >= 0:
             parts = 1 + rnd.below(3)
-            for k in range(parts):
+            for _ in range(parts):
                 self.mixer.queue.append((h + 2 + rnd.below(12), i, int(amount * 0.975 / parts), -1))

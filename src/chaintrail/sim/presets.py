@@ -33,6 +33,4 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise UsageError(
-            f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}"
-        ) from None
+        raise UsageError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}") from None

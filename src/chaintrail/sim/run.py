@@ -88,7 +88,9 @@ def simulate(
     out = Path(out_dir)
     for sub in ("blocks", "truth"):
         if (out / sub).exists() and any((out / sub).iterdir()) and not force:
-            raise UsageError(f"{out / sub} already exists and is not empty; pass --force to replace it")
+            raise UsageError(
+                f"{out / sub} already exists and is not empty; pass --force to replace it"
+            )
     report = progress or (lambda phase, adv, total: None)
     t0 = time.perf_counter()
     phases: dict[str, float] = {}

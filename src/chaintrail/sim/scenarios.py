@@ -42,7 +42,9 @@ class ScenarioRecord:
         self.terminals[addr] = self.terminals.get(addr, 0) + amount
 
 
-def _deposit(econ: Economy, rec: ScenarioRecord, ex: Service, account: int, inputs: list[int]) -> None:
+def _deposit(
+    econ: Economy, rec: ScenarioRecord, ex: Service, account: int, inputs: list[int]
+) -> None:
     """Move ``inputs`` entirely to the perpetrator's deposit address at ``ex`` (a terminal)."""
     dest = deposit_address(econ.ledger, ex, account)
     tx, out = sweep(econ.ledger, "payment", rec.perpetrators[0], inputs, dest, econ.rate)
@@ -68,7 +70,9 @@ def _victim_funds(econ: Economy, i: int, amount: int) -> int:
         inputs = L.select(ex.hot_wallet, amount + 100_000, econ.rate, econ.rnd)
     if not inputs:
         raise ValueError("planner bug: exchange cannot fund a ransomware victim")
-    _, first, cv = spend(L, "batch_withdrawal", ex.entity, inputs, [(amount, addr)], ex.hot_addr, econ.rate)
+    _, first, cv = spend(
+        L, "batch_withdrawal", ex.entity, inputs, [(amount, addr)], ex.hot_addr, econ.rate
+    )
     return first + (1 if cv == 0 else 0)
 
 
@@ -142,13 +146,17 @@ def market_cashout(econ: Economy, rec: ScenarioRecord) -> Scenario:
         if not inputs:
             yield 1
     first_addr = L.new_address(admin, P2WPKH, "receive", -1)
-    tx, first, cv = spend(L, "payment", mk.entity, inputs, [(profit, first_addr)], mk.hot_addr, econ.rate)
+    tx, first, cv = spend(
+        L, "payment", mk.entity, inputs, [(profit, first_addr)], mk.hot_addr, econ.rate
+    )
     rec.seed_addresses.append(first_addr)
     rec.txs.append(tx)
     rec.total = profit
     yield 3
     fan = [L.new_address(admin, P2WPKH, "intermediate", -1) for _ in range(3)]
-    tx, f0 = split(L, "fan_out", admin, [first + (1 if cv == 0 else 0)], fan, [0.5, 0.3, 0.2], econ.rate)
+    tx, f0 = split(
+        L, "fan_out", admin, [first + (1 if cv == 0 else 0)], fan, [0.5, 0.3, 0.2], econ.rate
+    )
     rec.txs.append(tx)
     yield 2
     targets = [econ.exchanges[k % len(econ.exchanges)] for k in (3, 0, 1)]
@@ -178,8 +186,12 @@ def exchange_hack(econ: Economy, rec: ScenarioRecord) -> Scenario:
     rec.total = L.out_value[out]
     yield 2
     n = 10 + 10 * s
-    spread = [L.new_address(hacker, (P2WPKH, P2PKH, P2WPKH)[k % 3], "intermediate", -1) for k in range(n)]
-    tx, f0 = split(L, "fan_out", hacker, [out], spread, [0.5 + rnd.u() for _ in range(n)], econ.rate * 2)
+    spread = [
+        L.new_address(hacker, (P2WPKH, P2PKH, P2WPKH)[k % 3], "intermediate", -1) for k in range(n)
+    ]
+    tx, f0 = split(
+        L, "fan_out", hacker, [out], spread, [0.5 + rnd.u() for _ in range(n)], econ.rate * 2
+    )
     rec.txs.append(tx)
     yield 3
     groups = 2 + s // 2

@@ -61,7 +61,9 @@ def write_truth(
 ) -> None:
     """Write all truth files into ``truth_dir`` (which must exist)."""
     used = np.unique(fl.out_addr[fl.out_addr >= 0])
-    type_label = np.array([ScriptType(t).label if t in ScriptType._value2member_map_ else "" for t in range(256)])
+    type_label = np.array(
+        [ScriptType(t).label if t in ScriptType._value2member_map_ else "" for t in range(256)]
+    )
     pq.write_table(
         pa.table(
             {
