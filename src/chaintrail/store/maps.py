@@ -27,10 +27,25 @@ from chaintrail.store.segments import ResolvedBatch, read_segment_table
 UTXO_COLS = ("k0", "k1", "vout", "out", "value", "addr")
 
 
-def _encode_addresses(keys: np.ndarray) -> list[str | None]:
-    from chaintrail.chains.bitcoin.address import encode_address_keys
+def _encode_addresses(keys: np.ndarray) -> pa.Array:
+    """Address strings of (n,33) keys as an Arrow string array, built from the codec's numba
+    kernel output without Python strings (null where a key has no address form)."""
+    from chaintrail.chains.bitcoin import address as codec
 
-    return encode_address_keys(keys)
+    n = keys.shape[0]
+    if n == 0:
+        return pa.array([], pa.string())
+    width = codec.MAX_ADDRESS_LEN
+    out = np.zeros((n, width), np.uint8)
+    lens = np.zeros(n, np.int64)
+    codec._encode_keys_kernel(keys, codec._HRP, out, lens)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    data = out[np.arange(width)[None, :] < lens[:, None]]  # row-major: each row's prefix
+    valid = np.packbits(lens > 0, bitorder="little")
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data)), pa.py_buffer(valid)
+    )
 
 
 class ChainMaps:
