@@ -22,8 +22,12 @@ ENV = "CHAINTRAIL_API_SETTINGS"
 def app_from_env() -> FastAPI:
     """App factory for uvicorn workers: settings from ``$CHAINTRAIL_API_SETTINGS``."""
     raw = json.loads(os.environ[ENV])
+    warm = raw.pop("warm", False)
     raw["store_dir"] = Path(raw["store_dir"])
-    return create_app(ApiSettings(**raw))
+    app = create_app(ApiSettings(**raw))
+    if warm:  # build the in-memory indexes before the first request, not during it
+        app.state.ctx.warm()
+    return app
 
 
 def run_server(
@@ -48,7 +52,8 @@ def run_server(
         "cors_origins": cors_origins,
     }
     os.environ[ENV] = json.dumps(settings)
-    app_from_env()  # fail here, in one clear line, rather than in every worker
+    app_from_env()  # fail here, in one clear line, rather than in every worker (and build caches)
+    os.environ[ENV] = json.dumps({**settings, "warm": True})
     uvicorn.run(
         "chaintrail.api.server:app_from_env",
         factory=True,

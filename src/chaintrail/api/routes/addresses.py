@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from chaintrail.api.models import (
     Address,
@@ -37,8 +38,11 @@ router = APIRouter(prefix="/{currency}/addresses/{address}", tags=["addresses"])
     operation_id="get_address",
     summary="An address with totals and degrees",
 )
-def get_address(request: Request, currency: Currency, address: AddressPath) -> dict:
-    return addresses.address(ctx(request), currency, address)
+async def get_address(request: Request, currency: Currency, address: AddressPath) -> Response:
+    # the hot path: ~25 us of array lookups, answered on the event loop (no thread hop) and
+    # serialised once (no response-model round trip); the schema above still documents it
+    body = addresses.address(ctx(request), currency, address)
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
 @router.get(

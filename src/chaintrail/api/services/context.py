@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from chaintrail.api.rates import DailyRates, shipped_rates
 from chaintrail.errors import NotFoundError, StoreError
 
@@ -61,5 +63,16 @@ class ServiceContext:
 
     def warm(self) -> None:
         """Build every in-memory index now (what the first request would otherwise pay)."""
+        from chaintrail.api.services.addresses import flows
+        from chaintrail.api.services.analysis import trace_context
+
         view = self.chain(SERVED[0])
         view.clusters()
+        trace_context(view)
+        if view.arrays.n_addresses:  # load the numba kernels from their on-disk cache now
+            flows(view, 0, outgoing=True)
+            from chaintrail.analysis.trace_models import TraceParams
+
+            tc = trace_context(view)
+            params = TraceParams(hops=1)
+            tc.tracer.run(tc.tracer.seeds_for_addresses(np.array([0]), params), params)
