@@ -74,7 +74,8 @@ class Economy:
                                    max_batch=40)  # fmt: skip
         self.mixer = make_service(L, ents, "mixer", "Fogbank Mixer", hot_type=P2WPKH,
                                   deposit_type=P2WPKH, cold=False, fresh_deposits=True,
-                                  sweep_every=3, batch_every=1, max_batch=3)  # fmt: skip
+                                  sweep_every=3, batch_every=1,
+                                  max_batch=2 + 2 * preset.scenario_scale)  # fmt: skip
         self.services: list[Service] = [*self.exchanges, *self.gambling, self.market, self.mixer]
         self.coordinators = coinjoin.make_coordinators(self)
         self.merchants: list[tuple[int, int, int]] = []  # entity, wallet, exchange index
@@ -390,32 +391,43 @@ class Economy:
             ):
                 if rnd.u() < 0.45:
                     g.queue.append((h + 1 + rnd.below(3), i, int(amount * 1.9), -1))
-        elif r < 0.71 and i % 25 == 0:
-            amount = int(min(bal * 0.7, rnd.lognormal(500_000, 0.8)))
-            dest = deposit_address(L, self.market, self.user_entity(i))
-            if amount >= DUST and self.user_pay(i, [(amount, dest)]) >= 0:
-                vendor = (rnd.below(u.n // 97 + 1) * 97 + 1) % u.n
-                self.market.queue.append((h + 3 + rnd.below(8), vendor, int(amount * 0.95), -1))
-        elif r < 0.715 and bal > 1_000_000:
-            self._use_mixer(i, bal)
-        elif r < 0.76 and len(L.wallets[u.wallet[i]]) >= 4:
-            inputs = L.take_all(u.wallet[i], 3 + rnd.below(8))
-            dest = change_address(L, u, i, L.out_addr[inputs[0]], rnd)
-            sweep(
-                L,
-                "consolidation",
-                self.user_entity(i),
-                inputs,
-                dest,
-                self.tx_rate(),
-                habits=self.habits(i),
-            )
-        elif r < 0.77 and bal > 6_000_000:
-            coinjoin.whirlpool_tx0(self, i)
+        elif r < 0.71:
+            if i % 25 == 0:
+                self._market_order(i, bal)
+            else:
+                self._p2p(i, bal)
+        elif r < 0.715:
+            if bal > 1_000_000:
+                self._use_mixer(i, bal)
+            else:
+                self._p2p(i, bal)
+        elif r < 0.76:
+            if len(L.wallets[u.wallet[i]]) >= 4:
+                inputs = L.take_all(u.wallet[i], 3 + rnd.below(8))
+                dest = change_address(L, u, i, L.out_addr[inputs[0]], rnd)
+                sweep(L, "consolidation", self.user_entity(i), inputs, dest, self.tx_rate(),
+                      habits=self.habits(i))  # fmt: skip
+            else:
+                self._p2p(i, bal)
+        elif r < 0.77:
+            if bal > 6_000_000:
+                coinjoin.whirlpool_tx0(self, i)
+            else:
+                self._p2p(i, bal)
         elif r < 0.90:
             self._p2p(i, bal)
         else:
             self._buy(i)
+
+    def _market_order(self, i: int, bal: int) -> None:
+        L, rnd, u = self.ledger, self.rnd, self.users
+        amount = int(min(bal * 0.7, rnd.lognormal(500_000, 0.8)))
+        dest = deposit_address(L, self.market, self.user_entity(i))
+        if amount >= DUST and self.user_pay(i, [(amount, dest)]) >= 0:
+            vendor = (rnd.below(u.n // 97 + 1) * 97 + 1) % u.n
+            self.market.queue.append(
+                (self.height + 3 + rnd.below(8), vendor, int(amount * 0.95), -1)
+            )
 
     def _buy(self, i: int) -> None:
         ex = self.exchanges[self.users.exchange[i]]
