@@ -34,7 +34,15 @@ def _store_for(args: argparse.Namespace) -> Path:
     target = Path(str(source).rstrip("/") + "-store") if args.chain else Path(tempfile.mkdtemp())
     if not (target / "manifest.json").exists():
         print(f"ingesting {source} into {target} ...", flush=True)
-        cmd = [sys.executable, "-m", "chaintrail", "ingest", str(source), "--store", str(target)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "chaintrail",
+            "ingest",
+            str(source / "blocks" if args.chain else source),
+            "--store",
+            str(target),
+        ]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return target
 

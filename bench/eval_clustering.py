@@ -46,7 +46,15 @@ def _store(chain: Path, store: Path | None) -> Path:
     target = store or Path(str(chain).rstrip("/") + "-store")
     if not (target / "manifest.json").exists():
         print(f"ingesting {chain} into {target} ...", file=sys.stderr, flush=True)
-        cmd = [sys.executable, "-m", "chaintrail", "ingest", str(chain), "--store", str(target)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "chaintrail",
+            "ingest",
+            str(chain / "blocks"),
+            "--store",
+            str(target),
+        ]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return target
 
@@ -70,10 +78,13 @@ def load_truth(chain: Path, store: Any) -> dict[str, np.ndarray]:
     return {"entity": entity, "kind": kind, "change_vout": change_vout}
 
 
-def evaluate_sets(store: Any, truth: dict[str, np.ndarray], sets: list[str]) -> list[dict]:
+def evaluate_sets(
+    store: Any, truth: dict[str, np.ndarray], sets: list[str], guard: int | None = None
+) -> list[dict]:
     """One result row per heuristic set, plus the perfect-change row."""
     from chaintrail.analysis.cluster_metrics import cross_entity_merges, pairwise_scores
     from chaintrail.analysis.clustering import (
+        DEFAULT_GUARD_SIZE,
         cluster_arrays,
         merge_change_outputs,
         plain_arrays,
@@ -87,7 +98,7 @@ def evaluate_sets(store: Any, truth: dict[str, np.ndarray], sets: list[str]) -> 
     base = None
     for spec in sets:
         t0 = time.perf_counter()
-        state = cluster_arrays(arrays, spec)
+        state = cluster_arrays(arrays, spec, guard_size=guard or DEFAULT_GUARD_SIZE)
         row = {"set": spec, "seconds": time.perf_counter() - t0}
         row.update(pairwise_scores(state.labels, truth["entity"]))
         row["coinjoins_missed"] = int(
@@ -149,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chain", type=Path, required=True)
     ap.add_argument("--store", type=Path)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--guard", type=int, help="change-merge guard size (default: the product's)")
     ap.add_argument("--set", action="append", default=[], help="evaluate only these sets")
     args = ap.parse_args(argv)
     from chaintrail.store import ChainStore
@@ -160,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in detector_report(store, truth):
         print("  " + line)
     sets = ["multi-input", *args.set] if args.set else SETS
-    rows = evaluate_sets(store, truth, sets)
+    rows = evaluate_sets(store, truth, sets, args.guard)
     cols = [
         ("set", "{}"), ("precision", "{:.4f}"), ("recall", "{:.4f}"),
         ("recall_gain_share", "{:.2f}"), ("clusters", "{:,}"), ("entities_split", "{:,}"),

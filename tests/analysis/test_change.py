@@ -55,6 +55,8 @@ def test_client_fingerprint_and_peel_chain_follow_the_spend() -> None:
         Tx(ins=[(1, 1)], outs=[(3, 5 * COIN), (4, 33 * COIN)], locktime=101, sequence=0xFFFFFFFD),
         Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1),
     ]
+    assert _pick(txs, "client_fingerprint", 1) == -1  # 2 of 4 txs share it: too common
+    txs += [coinbase(10 + i) for i in range(8)]  # now 2 of 12 txs: distinctive
     assert _pick(txs, "client_fingerprint", 1) == 1
     assert _pick(txs, "peel_chain", 1) == 1
 

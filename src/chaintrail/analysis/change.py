@@ -20,6 +20,7 @@ from numba import njit
 from chaintrail.store.arrays import ChainArrays
 
 NO_CHANGE = -1
+COMMON_FINGERPRINT_SHARE = 0.2
 
 
 @njit(cache=True)
@@ -231,13 +232,30 @@ class ChangeContext:
 
     def client_fingerprint(self) -> np.ndarray:
         """Outputs spent by a tx with the same client fingerprint (version, locktime set or
-        not, first input's sequence, segwit spend) as the tx that created them."""
+        not, first input's sequence, segwit spend) as the tx that created them; judged only
+        in txs whose addressed outputs are all spent (an unspent output could be the change)
+        and only for fingerprints that are not common (see :attr:`common_fingerprints`)."""
         spender = self.spending_tx
         spent = spender >= 0
         same = np.zeros(spender.shape[0], dtype=bool)
         own = self.fingerprint(self.out_tx[spent] + self.tx_lo)
         same[spent] = self.fingerprint(spender[spent]) == own
-        return self.has_address & same
+        n = self.tx_hi - self.tx_lo
+        open_out = self.has_address & ~spent
+        all_spent = np.bincount(self.out_tx[open_out], minlength=n) == 0
+        fp_own = np.zeros(spender.shape[0], dtype=np.int64)
+        fp_own[spent] = own
+        common = self.common_fingerprints
+        distinctive = ~np.isin(fp_own, common)
+        return self.has_address & same & all_spent[self.out_tx] & distinctive
+
+    @cached_property
+    def common_fingerprints(self) -> np.ndarray:
+        """Fingerprints of more than :data:`COMMON_FINGERPRINT_SHARE` of all txs up to the
+        window's end: so many wallets share them that a match says nothing."""
+        fp = self.fingerprint(np.arange(self.tx_hi))
+        values, counts = np.unique(fp, return_counts=True)
+        return values[counts > COMMON_FINGERPRINT_SHARE * max(self.tx_hi, 1)]
 
     def fresh_address(self) -> np.ndarray:
         """Outputs paying an address never paid before and not funding this tx."""

@@ -30,14 +30,14 @@ from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
 
-# Recommended set (see ACCURACY.md): meets precision >= 0.99 and recovers >= half of the
-# recall perfect change detection adds over multi-input alone on the simulator's truth.
-DEFAULT_HEURISTICS = "multi-input,change:fresh_address&address_type&optimal_change"
+# Recommended set (see ACCURACY.md): the most recall at precision >= 0.99 on the simulator's
+# truth (it recovers about a third of what perfect change detection would add).
+DEFAULT_HEURISTICS = "multi-input,change:client_fingerprint|fresh_address&address_type"
 CONSERVATIVE_HEURISTICS = "multi-input"
 DEFAULT_GUARD_SIZE = 1000
 CHUNK_TXS = 1 << 18
 REFUSED_REASON = "both clusters already large"
-ALGORITHM_VERSION = 2  # bump when merge rules change: saved states of older rules recompute
+ALGORITHM_VERSION = 3  # bump when merge rules change: saved states of older rules recompute
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
