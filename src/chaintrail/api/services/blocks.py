@@ -11,23 +11,13 @@ def block(ctx, currency: str, height: int) -> dict:  # noqa: ANN001
     """GET /{currency}/blocks/{height}."""
     view = ctx.chain(currency)
     row = view.block_row(height)
-    first = int(view.block_first_tx[row])
     return {
-        "block_hash": _block_hash(view, row, first),
+        "block_hash": view.block_hashes[row].tobytes().hex(),
         "currency": currency,
         "height": height,
         "no_txs": int(view.block_ntx[row]),
         "timestamp": int(view.block_time[row]),
     }
-
-
-def _block_hash(view, row: int, first_tx: int) -> str:  # noqa: ANN001
-    if not hasattr(view, "_block_hashes"):
-        from chaintrail.store.cache import fixed_column
-
-        view._block_hashes = fixed_column(view.store.root, view.manifest, "blocks", "hash", 32)
-    raw = view._block_hashes[row]
-    return raw.tobytes().hex()  # the store keeps hashes in display order
 
 
 def block_by_date(ctx, currency: str, date: str) -> dict:  # noqa: ANN001

@@ -7,6 +7,7 @@ the cluster labels (address -> smallest address id of its cluster) plus per-clus
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from chaintrail.api.rates import DAY, DailyRates
 from chaintrail.api.services.addrindex import AddressIndex, load_or_build
 from chaintrail.chains.bitcoin.address import address_string_to_key
 from chaintrail.chains.model import hash_to_hex
-from chaintrail.errors import AddressError, NotFoundError, ValidationError
+from chaintrail.errors import NotFoundError, ValidationError
 from chaintrail.store.cache import numpy_column
 
 
@@ -102,6 +103,13 @@ class ChainView:
             "tx_hash": self.tx_hash(tid),
         }
 
+    @functools.cached_property
+    def block_hashes(self) -> np.ndarray:
+        """(n_blocks, 32) block hashes in display order, as the store keeps them."""
+        from chaintrail.store.cache import fixed_column
+
+        return fixed_column(Path(self.store.root), self.manifest, "blocks", "hash", 32)
+
     def block_row(self, height: int) -> int:
         """Row of a block height in the block columns; NotFoundError if not stored."""
         row = int(np.searchsorted(self.block_height, height))
@@ -148,13 +156,3 @@ class ChainView:
             raise NotFoundError(f"cluster {cid} not found in the {self.currency} store")
         lo, hi = sums["member_start"][cid], sums["member_start"][cid + 1]
         return sums["members"][lo:hi]
-
-
-def parse_address(text: str) -> bytes:
-    """33-byte key of an address string (AddressError, one line, if malformed)."""
-    try:
-        return address_string_to_key(text)
-    except AddressError:
-        raise
-    except ValueError as exc:  # pragma: no cover - the codec raises AddressError itself
-        raise AddressError(str(exc), source=repr(text)) from exc

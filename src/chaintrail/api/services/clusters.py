@@ -58,22 +58,8 @@ def cluster_obj(ctx, view: ChainView, cid: int) -> dict:  # noqa: ANN001
         "cluster": cid,
         "root_address": view.address_str(cid),
         "balance": view.value(received - spent),
-        "total_received": {
-            "value": received,
-            "fiat_values": usd_list(
-                float(np.nansum(ix.recv_usd[members]))
-                if not np.isnan(ix.recv_usd[members]).all()
-                else float("nan")
-            ),
-        },
-        "total_spent": {
-            "value": spent,
-            "fiat_values": usd_list(
-                float(np.nansum(ix.spent_usd[members]))
-                if not np.isnan(ix.spent_usd[members]).all()
-                else float("nan")
-            ),
-        },
+        "total_received": {"value": received, "fiat_values": _usd_total(ix.recv_usd[members])},
+        "total_spent": {"value": spent, "fiat_values": _usd_total(ix.spent_usd[members])},
         "first_tx": view.tx_stamp(int(firsts.min()) if firsts.size else -1) or _none_stamp(),
         "last_tx": view.tx_stamp(int(lasts.max()) if lasts.size else -1) or _none_stamp(),
         "in_degree": int(np.unique(labels[nbrs_in][labels[nbrs_in] != cid]).shape[0]),
@@ -83,6 +69,11 @@ def cluster_obj(ctx, view: ChainView, cid: int) -> dict:  # noqa: ANN001
         "no_outgoing_txs": int((vals < 0).sum()) if tids.size else 0,
         "no_address_tags": n_tags,
     }
+
+
+def _usd_total(usd: np.ndarray) -> list[dict]:
+    """fiat_values of summed per-address USD (NaN = no price for any of them)."""
+    return usd_list(float("nan") if np.isnan(usd).all() else float(np.nansum(usd)))
 
 
 def _none_stamp() -> dict:
