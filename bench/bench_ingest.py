@@ -64,10 +64,14 @@ def synthetic_chain(path: Path, n_txs: int, txs_per_block: int = 2000, seed: int
                     break
                 ins = [pool.pop(rng.randrange(len(pool))) for _ in range(2)]
                 value = (ins[0][2] + ins[1][2] - 1000) // 2
-                vin = b"".join(t + struct.pack("<I", v) + b"\x00\xff\xff\xff\xff" for t, v, _ in ins)
+                vin = b"".join(
+                    t + struct.pack("<I", v) + b"\x00\xff\xff\xff\xff" for t, v, _ in ins
+                )
                 vout = b"".join(struct.pack("<q", value) + p2wpkh(rng) for _ in range(2))
                 base = b"\x02\x00\x00\x00" + b"\x02" + vin + b"\x02" + vout
-                wit = b"".join(b"\x02\x48" + rng.randbytes(72) + b"\x21" + rng.randbytes(33) for _ in ins)
+                wit = b"".join(
+                    b"\x02\x48" + rng.randbytes(72) + b"\x21" + rng.randbytes(33) for _ in ins
+                )
                 txid = sha256d(base + b"\x00\x00\x00\x00")
                 txs.append(base[:4] + b"\x00\x01" + base[4:] + wit + b"\x00\x00\x00\x00")
                 ids.append(txid)
@@ -140,7 +144,9 @@ def report(name: str, paths: list[Path], allow_gaps: bool, workdir: Path) -> Non
     rate = r["txs"] / r["seconds"]
     base = bitcoinlib_rate(paths)
     st = r["stats"]
-    print(f"[{name}] {r['txs']:,} txs ingested in {r['seconds']:.2f} s = {rate:,.0f} tx/s end to end")
+    print(
+        f"[{name}] {r['txs']:,} txs ingested in {r['seconds']:.2f} s = {rate:,.0f} tx/s end to end"
+    )
     print(f"[{name}] python-bitcoinlib CBlock.deserialize (same bytes): {base:,.0f} tx/s; ratio {rate / base:.1f}x")  # fmt: skip
     print(f"[{name}] store: {st['parquet_bytes'] / max(1, r['txs']):.1f} Parquet bytes/tx, "
           f"{st['store_bytes'] / max(1, r['txs']):.1f} total bytes/tx (incl. map snapshot); "
@@ -156,7 +162,9 @@ def report(name: str, paths: list[Path], allow_gaps: bool, workdir: Path) -> Non
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--synthetic-txs", type=int, default=1_000_000)
     ap.add_argument("--workdir", type=Path, default=None)
