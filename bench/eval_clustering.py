@@ -38,6 +38,7 @@ SETS = [
     "multi-input,change:fresh_address&client_fingerprint",
     "multi-input,change:fresh_address&(optimal_change|client_fingerprint)",
     "multi-input,change:peel_chain|fresh_address&address_type&optimal_change",
+    "multi-input,change:client_fingerprint|fresh_address&address_type",
 ]
 MIX_KINDS = ("coinjoin_wasabi", "coinjoin_whirlpool_mix", "coinjoin_joinmarket")
 
