@@ -151,7 +151,7 @@ def bundle_to_misp(b: IntelBundle, *, info: str = "chaintrail export") -> str:
     for lk in b.links:
         objects[lk["src"]].add_reference(objects[lk["dst"]].uuid, lk.get("relation") or "related-to",
                                          comment=json.dumps({"link": lk}, sort_keys=True))  # fmt: skip
-    return ev.to_json(indent=2)
+    return '{"Event": ' + ev.to_json(indent=2) + "}\n"
 
 
 def _tag_from_attr(attr: Any, obj: Any) -> dict[str, Any]:

@@ -239,7 +239,9 @@ def bundle_to_stix(b: IntelBundle) -> str:
         objects.append(obj)
         stix_id[eid] = obj.id
     actor_obj: dict[str, str] = {}
-    abuse = {c for c in load_taxonomy().concepts if "abuse" in load_taxonomy().ancestors(c)}
+    abuse = {"abuse"} | {
+        c for c in load_taxonomy().concepts if "abuse" in load_taxonomy().ancestors(c)
+    }
     for a in b.actors:
         aid = a["actor_id"]
         aext = {
@@ -264,7 +266,7 @@ def bundle_to_stix(b: IntelBundle) -> str:
         eid = f"{t['subject_type']}:{t['subject']}"
         key = "|".join(
             str(t.get(k))
-            for k in ("subject_type", "subject", "label", "source", "pack_id", "provenance")
+            for k in ("subject_type", "subject", "label", "source", "creator", "provenance")
         )
         note_id = f"note--{uuid.uuid5(_NS, key)}"
         refs = [stix_id[eid]] + ([actor_obj[t["actor"]]] if t.get("actor") in actor_obj else [])
@@ -397,7 +399,7 @@ def stix_to_bundle(text: str, source: str = "<stix>") -> IntelBundle:
         ):
             continue
         if (o.get("extensions") or {}).get(ENTITY_EXT, {}).get("kind") == "actor":
-            cats = ["perpetrator"] if o.get("type") == "threat-actor" else ["organization"]
+            cats = ["abuse"] if o.get("type") == "threat-actor" else ["organization"]
             b.actors.append(
                 {
                     "actor_id": o["extensions"][ENTITY_EXT]["value"],
