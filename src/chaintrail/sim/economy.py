@@ -75,7 +75,7 @@ class Economy:
         self.mixer = make_service(L, ents, "mixer", "Fogbank Mixer", hot_type=P2WPKH,
                                   deposit_type=P2WPKH, cold=False, fresh_deposits=True,
                                   sweep_every=3, batch_every=1,
-                                  max_batch=2 + 2 * preset.scenario_scale)  # fmt: skip
+                                  max_batch=max(3, preset.txs_per_block // 50))  # fmt: skip
         self.services: list[Service] = [*self.exchanges, *self.gambling, self.market, self.mixer]
         self.coordinators = coinjoin.make_coordinators(self)
         self.merchants: list[tuple[int, int, int]] = []  # entity, wallet, exchange index

@@ -325,10 +325,18 @@ class Ledger:
 
         Returns the new tx id; its first output id is ``len(out_value)`` before the call.
         """
+        out_sum = 0
+        for v, a in outputs:
+            if v < 0 or (v < DUST and a >= 0):
+                raise ValueError(f"planner bug: {kind} tx with a dust output of {v} sat")
+            out_sum += v
         if inputs:
-            fee = sum(self.out_value[o] for o in inputs) - sum(v for v, _ in outputs)
-            if fee < 0 or any(v < 0 or (v < DUST and a >= 0) for v, a in outputs):
-                raise ValueError(f"planner bug: {kind} tx with fee {fee} or a dust output")
+            values = self.out_value
+            fee = -out_sum
+            for o in inputs:
+                fee += values[o]
+            if fee < 0:
+                raise ValueError(f"planner bug: {kind} tx pays {-fee} sat more than its inputs")
             self.block_fees += fee
         tx = len(self.tx_kind)
         self.tx_kind.append(KIND[kind])
