@@ -20,6 +20,7 @@ from chaintrail.analysis.exposure import AddressTags, exposure
 from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Seeds, TraceParams
 from chaintrail.store.arrays import ChainArrays
+from chaintrail.store.layout import MANIFEST
 
 HOPS = 6
 
@@ -64,7 +65,7 @@ def load_store_chain(args: argparse.Namespace) -> ChainArrays:
     store = args.store
     if store is None:
         store = args.chain / "store"
-        if not (store / "manifest.json").exists():
+        if not (store / MANIFEST).exists():
             blocks = sorted(args.chain.glob("**/blk*.dat"))
             print(f"ingesting {len(blocks)} blk files into {store} (once)", flush=True)
             subprocess.check_call(

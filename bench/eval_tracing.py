@@ -18,9 +18,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from chaintrail.store.layout import MANIFEST
+
 
 def _cli(*args: str) -> None:
-    subprocess.check_call([sys.executable, "-m", "chaintrail", *args])
+    subprocess.check_call([sys.executable, "-m", "chaintrail", *args], stdout=sys.stderr)
 
 
 def prepare(chain_dir: Path) -> Path:
@@ -28,7 +30,7 @@ def prepare(chain_dir: Path) -> Path:
     from chaintrail.intel.importer import import_paths
 
     store = chain_dir / "store"
-    if not (store / "manifest.json").exists():
+    if not (store / MANIFEST).exists():
         blocks = sorted(p for p in chain_dir.glob("**/blk*.dat") if "store" not in p.parts)
         _cli("ingest", *map(str, blocks), "--store", str(store))
         _cli("cluster", "--store", str(store))
