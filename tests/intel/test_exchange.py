@@ -142,9 +142,14 @@ def test_csv_round_trip(intel, tmp_path) -> None:
     write_tags_csv(b.tags, out)
     import_paths(tmp_path / "dst", [out])
     again = select_bundle(tmp_path / "dst", addresses=[W])
-    strip = lambda ts: sorted(
-        json.dumps({k: v for k, v in t.items() if k not in ("pack_id", "network")}, sort_keys=True)
-        for t in ts
-    )  # noqa: E731
+
+    def strip(ts: list[dict]) -> list[str]:
+        return sorted(
+            json.dumps(
+                {k: v for k, v in t.items() if k not in ("pack_id", "network")}, sort_keys=True
+            )
+            for t in ts
+        )
+
     assert strip(again.tags) == strip(b.tags)
     assert again.links == [] or all(lk["src"] for lk in again.links)

@@ -316,7 +316,13 @@ def bundle_to_stix(b: IntelBundle) -> str:
             extensions={ENTITY_EXT: {"extension_type": "property-extension", "kind": "cluster", "value": e["value"],
                                      "attrs": json.dumps(e.get("attrs") or {}, sort_keys=True)}},
         ))  # fmt: skip
-    return stix2.Bundle(objects=objects, allow_custom=True).serialize(pretty=True)
+    # stix2's pretty printer is quadratic in the bundle size; indent the compact text instead
+    return (
+        json.dumps(
+            json.loads(stix2.Bundle(objects=objects, allow_custom=True).serialize()), indent=2
+        )
+        + "\n"
+    )
 
 
 def validate_stix(text: str) -> list[str]:
