@@ -52,7 +52,10 @@ def test_import_show_and_sanctions(capsys, tmp_path) -> None:
     code, out, _ = run(capsys, "tags", "show", YAN, "--store", s, "--json")
     # the OFAC list (authority_data, 60) ranks above the INTERPOL-scraped ofac.yaml pack (unknown, 5)
     labels = [t["label"] for t in json.loads(out)["tags"]]
-    assert labels == ["OFAC SDN: YAN, Xiaobing [SDNTK]", "Asset listed under US Treasury OFAC Sanctions List"]
+    assert labels == [
+        "OFAC SDN: YAN, Xiaobing [SDNTK]",
+        "Asset listed under US Treasury OFAC Sanctions List",
+    ]
     code, out, _ = run(
         capsys, "tags", "sanctioned", YAN, "--on", "2023-01-01", "--store", s, "--json"
     )

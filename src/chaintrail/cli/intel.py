@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,6 +20,7 @@ from chaintrail.cli.common import (
     err_console,
 )
 from chaintrail.errors import UsageError
+from chaintrail.intel.views import subject_tags
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
                        no_args_is_help=True)  # fmt: skip
@@ -39,15 +39,6 @@ def _date(value: str | None, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise UsageError(f"--{name}: expected a date YYYY-MM-DD, got {value!r}") from exc
-
-
-def _chain_store(store: Path) -> Any | None:
-    try:
-        from chaintrail.store import ChainStore
-
-        return ChainStore.open(store)
-    except Exception:  # noqa: BLE001 - intel works without a chain store
-        return None
 
 
 @tags_app.command("import")
@@ -91,58 +82,6 @@ def tags_import(
         )
 
 
-def _show_tags(store: Path, ref: str) -> dict[str, Any]:
-    from chaintrail.intel.attribution import tags_for_addresses
-    from chaintrail.intel.store import IntelStore
-
-    kind, _, value = ref.partition(":")
-    if ref.isdigit() or kind == "cluster":
-        cluster = int(value if kind == "cluster" else ref)
-        return _cluster_tags(store, cluster)
-    if kind == "tx":
-        with IntelStore.open(store, read_only=True) as st:
-            from chaintrail.intel.model import tag_to_public
-
-            return {
-                "subject": value,
-                "subject_type": "tx",
-                "tags": [tag_to_public(r) for r in st.tags_for([value.lower()], "tx")],
-            }
-    tags = tags_for_addresses(store, [ref]).get(ref, [])
-    return {"subject": ref, "subject_type": "address", "tags": tags}
-
-
-def _cluster_tags(store: Path, cluster: int) -> dict[str, Any]:
-    from chaintrail.intel.attribution import tags_for_addresses
-    from chaintrail.intel.model import tag_to_public
-    from chaintrail.intel.store import IntelStore
-
-    with IntelStore.open(store, read_only=True) as st:
-        tags = [tag_to_public(r) for r in st.tags_for([str(cluster)], "cluster")]
-    cs = _chain_store(store)
-    n_members = 0
-    if cs is not None:
-        try:
-            from chaintrail.analysis.clustering import load_clusters
-            from chaintrail.analysis.clusters_table import members
-
-            ids = members(load_clusters(cs).labels, cluster)
-            n_members = int(ids.size)
-            addrs = [a for a in cs.address_strings(ids) if a]
-            for addr, ts in tags_for_addresses(store, addrs).items():
-                for t in ts:
-                    tags.append({**t, "inherited_from": addr})
-        except Exception:  # noqa: BLE001 - no clustering yet: cluster-level tags only
-            pass
-    actors: dict[str, int] = {}
-    for t in tags:
-        if t.get("actor"):
-            actors[t["actor"]] = actors.get(t["actor"], 0) + 1
-    return {"subject": str(cluster), "subject_type": "cluster", "members": n_members, "tags": tags,
-            "actors": [{"actor": a, "tags": n} for a, n in sorted(actors.items(), key=lambda kv: -kv[1])],
-            "conflicting_actors": len(actors) > 1}  # fmt: skip
-
-
 @tags_app.command("show")
 def tags_show(
     ref: Annotated[
@@ -152,7 +91,7 @@ def tags_show(
     json_out: JsonOption = False,
 ) -> None:
     """Every tag on an address, transaction or cluster (also for addresses not yet on chain)."""
-    res = _show_tags(store, ref.strip())
+    res = subject_tags(store, ref.strip())
     if json_out:
         emit_json(res)
         return
@@ -352,19 +291,6 @@ def link_show(
         )
 
 
-def _write_atomic(out: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(
-        dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 SelAddress = Annotated[
     list[str] | None, typer.Option("--address", help="Export this address (repeatable).")
 ]
@@ -377,83 +303,46 @@ SelTx = Annotated[
 OutOption = Annotated[Path, typer.Option("--out", help="Output file.")]
 
 
-def _export(fmt: str, store: Path, address: list[str] | None, cluster: list[int] | None, tx: list[str] | None, out: Path,
-            json_out: bool) -> None:  # fmt: skip
-    from chaintrail.intel.bundle import select_bundle
+def _export_cmd(fmt: str, store: Path, address: list[str] | None, cluster: list[int] | None, tx: list[str] | None,
+                out: Path, json_out: bool) -> None:  # fmt: skip
+    from chaintrail.intel.exchange import export_file
 
-    b = select_bundle(
-        store,
-        addresses=address,
-        clusters=cluster,
-        txs=tx,
-        chain_store=_chain_store(store) if (cluster or tx) else None,
-    )
-    if fmt == "stix":
-        from chaintrail.intel.stix import bundle_to_stix
-
-        _write_atomic(out, bundle_to_stix(b))
-    elif fmt == "misp":
-        from chaintrail.intel.misp import bundle_to_misp
-
-        _write_atomic(out, bundle_to_misp(b))
-    else:
-        from chaintrail.intel.csvio import write_tags_csv
-
-        write_tags_csv(b.tags, out)
-    counts = b.counts()
+    counts = export_file(fmt, store, out, address=address, cluster=cluster, tx=tx)
     if json_out:
         emit_json({"format": fmt, "out": str(out), **counts})
     else:
         console.print(f"wrote {fmt} {out}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+def _import_cmd(fmt: str, file: Path, store: Path, json_out: bool) -> None:
+    from chaintrail.intel.exchange import import_file
+
+    counts = import_file(fmt, file, store)
+    if json_out:
+        emit_json({"format": fmt, "file": str(file), **counts})
+    else:
+        console.print(f"imported {fmt} {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
 @export_app.command("stix")
 def export_stix(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
                 tx: SelTx = None, out: OutOption = Path("chaintrail-stix.json"), json_out: JsonOption = False) -> None:  # fmt: skip
     """STIX 2.1 bundle of the selected (default: all) tags, wallets, transactions and links."""
-    _export("stix", store, address, cluster, tx, out, json_out)
+    _export_cmd("stix", store, address, cluster, tx, out, json_out)
 
 
 @export_app.command("misp")
 def export_misp(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
                 tx: SelTx = None, out: OutOption = Path("chaintrail-misp.json"), json_out: JsonOption = False) -> None:  # fmt: skip
     """MISP event (coin-address, btc-wallet, btc-transaction objects) of the selection."""
-    _export("misp", store, address, cluster, tx, out, json_out)
+    _export_cmd("misp", store, address, cluster, tx, out, json_out)
 
 
 @export_app.command("csv")
 def export_csv(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
                tx: SelTx = None, out: OutOption = Path("chaintrail-tags.csv"), json_out: JsonOption = False) -> None:  # fmt: skip
     """CSV of the selected tags."""
-    _export("csv", store, address, cluster, tx, out, json_out)
-
-
-def _import(fmt: str, file: Path, store: Path, json_out: bool) -> None:
-    from chaintrail.errors import InputError
-    from chaintrail.intel.bundle import store_bundle
-
-    if not file.is_file():
-        raise InputError("no such file", source=str(file))
-    if fmt == "csv":
-        from chaintrail.intel.importer import import_paths
-
-        s = import_paths(store, [file])
-        counts = {"tags": s.tags, "list_entries": s.list_entries}
-    else:
-        text = file.read_text(encoding="utf-8")
-        if fmt == "stix":
-            from chaintrail.intel.stix import stix_to_bundle
-
-            b = stix_to_bundle(text, str(file))
-        else:
-            from chaintrail.intel.misp import misp_to_bundle
-
-            b = misp_to_bundle(text, str(file))
-        counts = store_bundle(store, b, fmt=fmt, source_name=file.name)
-    if json_out:
-        emit_json({"format": fmt, "file": str(file), **counts})
-    else:
-        console.print(f"imported {fmt} {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    _export_cmd("csv", store, address, cluster, tx, out, json_out)
 
 
 @import_app.command("stix")
@@ -463,7 +352,7 @@ def import_stix(
     json_out: JsonOption = False,
 ) -> None:
     """Import a STIX 2.1 bundle (re-importing the same file replaces its earlier import)."""
-    _import("stix", file, store, json_out)
+    _import_cmd("stix", file, store, json_out)
 
 
 @import_app.command("misp")
@@ -473,7 +362,7 @@ def import_misp(
     json_out: JsonOption = False,
 ) -> None:
     """Import a MISP event JSON."""
-    _import("misp", file, store, json_out)
+    _import_cmd("misp", file, store, json_out)
 
 
 @import_app.command("csv")
@@ -483,7 +372,7 @@ def import_csv(
     json_out: JsonOption = False,
 ) -> None:
     """Import a tag CSV (or a sanctions CSV)."""
-    _import("csv", file, store, json_out)
+    _import_cmd("csv", file, store, json_out)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,76 @@
+"""Export to and import from files: STIX 2.1, MISP and CSV (atomic writes, atomic imports)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from chaintrail.intel.views import open_chain_store
+
+
+def write_atomic(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` through a temp file and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(
+        dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_file(fmt: str, store: Path, out: Path, *, address: list[str] | None = None,
+                cluster: list[int] | None = None, tx: list[str] | None = None) -> dict[str, int]:  # fmt: skip
+    """Write the selected intel (all if nothing selected) as ``fmt`` to ``out``; returns counts."""
+    from chaintrail.intel.bundle import select_bundle
+
+    b = select_bundle(
+        store,
+        addresses=address,
+        clusters=cluster,
+        txs=tx,
+        chain_store=open_chain_store(store) if (cluster or tx) else None,
+    )
+    if fmt == "stix":
+        from chaintrail.intel.stix import bundle_to_stix
+
+        write_atomic(out, bundle_to_stix(b))
+    elif fmt == "misp":
+        from chaintrail.intel.misp import bundle_to_misp
+
+        write_atomic(out, bundle_to_misp(b))
+    else:
+        from chaintrail.intel.csvio import write_tags_csv
+
+        write_tags_csv(b.tags, out)
+    return b.counts()
+
+
+def import_file(fmt: str, file: Path, store: Path) -> dict[str, int]:
+    """Import a STIX bundle, MISP event or CSV file into the intel store; returns counts."""
+    from chaintrail.errors import InputError
+    from chaintrail.intel.bundle import store_bundle
+
+    if not file.is_file():
+        raise InputError("no such file", source=str(file))
+    if fmt == "csv":
+        from chaintrail.intel.importer import import_paths
+
+        s = import_paths(store, [file])
+        counts = {"tags": s.tags, "list_entries": s.list_entries}
+    else:
+        text = file.read_text(encoding="utf-8")
+        if fmt == "stix":
+            from chaintrail.intel.stix import stix_to_bundle
+
+            b = stix_to_bundle(text, str(file))
+        else:
+            from chaintrail.intel.misp import misp_to_bundle
+
+            b = misp_to_bundle(text, str(file))
+        counts = store_bundle(store, b, fmt=fmt, source_name=file.name)
+    return counts
