@@ -31,6 +31,14 @@ def _btc(sat: int | None) -> str:
     return "-" if sat is None else f"{sat / 1e8:,.8f} BTC ({sat:,} sat)"
 
 
+def _sat(sat: int | None) -> str:
+    return "-" if sat is None else f"{sat / 1e8:,.8f}"
+
+
+def _opt(v: Any) -> str:
+    return "-" if v is None else str(v)
+
+
 def _kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold cyan")
@@ -143,27 +151,35 @@ def tx(
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Show a transaction with its inputs and outputs."""
-    info = _open(store).tx(txid)
+    """Show a transaction with its inputs and outputs, clusters, labels and heuristics."""
+    from chaintrail.enrich import enrich_tx
+
+    st = _open(store)
+    info = enrich_tx(st, st.tx(txid))
     if json_out:
         emit_json(info)
         return
-    head = [
-        (k, _btc(v) if k == "fee" else v) for k, v in info.items() if k not in ("inputs", "outputs")
-    ]
+    skip = ("inputs", "outputs", "heuristics")
+    head = [(k, _btc(v) if k == "fee" else v) for k, v in info.items() if k not in skip]
+    h = info["heuristics"]
+    mixes = [name for name, hit in h["coinjoin"].items() if hit]
+    head.append(("coinjoin", ", ".join(mixes) if mixes else "no"))
+    head.append(("change output", "-" if h["change_selected"] is None else h["change_selected"]))
     console.print(_kv_table(f"tx {info['txid']}", head))
     ins = Table(title="inputs", title_justify="left")
-    for col in ("#", "spends", "address", "value"):
+    for col in ("#", "spends", "address", "cluster", "label", "BTC"):
         ins.add_column(col)
     for i, row in enumerate(info["inputs"]):
         ins.add_row(
             str(i),
             f"{row['prev_txid']}:{row['prev_vout']}",
             row["address"] or "-",
-            _btc(row["value"]),
+            _opt(row.get("cluster_id")),
+            _opt(row.get("label")),
+            _sat(row["value"]),
         )
     outs = Table(title="outputs", title_justify="left")
-    for col in ("#", "type", "address", "value", "spent by"):
+    for col in ("#", "type", "address", "cluster", "label", "BTC", "spent by"):
         outs.add_column(col)
     for row in info["outputs"]:
         spent = row.get("spent_by_txid")
@@ -171,7 +187,9 @@ def tx(
             str(row["index"]),
             row["script_type"],
             row["address"] or "-",
-            _btc(row["value"]),
+            _opt(row.get("cluster_id")),
+            _opt(row.get("label")),
+            _sat(row["value"]),
             spent or "unspent",
         )
     console.print(ins, outs)
@@ -182,18 +200,29 @@ def address(
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Show an address: balance, totals, tx count, first and last seen."""
-    info = _open(store).address(addr)
+    """Show an address: balance, totals, tx count, first/last seen, cluster and tags."""
+    from chaintrail.enrich import enrich_address
+
+    st = _open(store)
+    info = enrich_address(st, st.address(addr))
     if json_out:
         emit_json(info)
         return
     money = {"balance", "total_received", "total_sent"}
-    console.print(
-        _kv_table(
-            f"address {info['address']}",
-            [(k, _btc(v) if k in money else v) for k, v in info.items()],
-        )
-    )
+    rows = [(k, _btc(v) if k in money else v) for k, v in info.items() if k != "tags"]
+    console.print(_kv_table(f"address {info['address']}", rows))
+    if info["tags"]:
+        tags = Table(title="tags", title_justify="left")
+        for col in ("label", "category", "actor", "confidence", "source", "tlp"):
+            tags.add_column(col)
+        for t in info["tags"]:
+            tags.add_row(
+                *(
+                    _opt(t.get(c))
+                    for c in ("label", "category", "actor", "confidence", "source", "tlp")
+                )
+            )
+        console.print(tags)
 
 
 def stats(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:

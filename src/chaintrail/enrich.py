@@ -1,0 +1,73 @@
+"""Enrich the store's address and transaction records with what analysis and intel know.
+
+The store answers what the chain says (``ChainStore.address``/``tx``); this module adds the
+cluster an address belongs to, the attribution tags on it, and a transaction's heuristic
+verdicts, so ``chaintrail address``/``tx`` show an investigator the whole picture. Every
+addition degrades gracefully: ``cluster_id`` is null until ``chaintrail cluster`` has run,
+``labels`` is empty until tags are imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chaintrail.errors import NotFoundError
+
+
+def _cluster_ids(store: Any, address_ids: list[int]) -> list[int | None]:
+    from chaintrail.analysis.clustering import cluster_of_addresses
+
+    try:
+        clusters = cluster_of_addresses(store, address_ids)
+    except NotFoundError:
+        return [None] * len(address_ids)
+    return [None if c < 0 else int(c) for c in clusters.tolist()]
+
+
+def _tags(store: Any, addresses: list[str]) -> dict[str, list[dict[str, Any]]]:
+    from chaintrail.intel.attribution import tags_for_addresses
+
+    if not addresses or not (store.root / "intel.duckdb").exists():
+        return {}
+    return tags_for_addresses(store.root, addresses)
+
+
+def _label_fields(tags: list[dict[str, Any]]) -> dict[str, Any]:
+    best = tags[0] if tags else None
+    return {
+        "label": best["label"] if best else None,
+        "category": best.get("category") if best else None,
+    }
+
+
+def enrich_address(store: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` (from ``ChainStore.address``) plus ``cluster_id``, ``label``, ``category``
+    and ``tags`` (every tag on the address, best first)."""
+    aid = int(store.address_id(info["address"]))
+    tags = _tags(store, [info["address"]]).get(info["address"], [])
+    return {
+        **info,
+        "cluster_id": _cluster_ids(store, [aid])[0],
+        **_label_fields(tags),
+        "tags": tags,
+    }
+
+
+def enrich_tx(store: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` (from ``ChainStore.tx``) plus ``heuristics`` (CoinJoin verdicts and the change
+    output each change heuristic picks) and, on every input and output with an address, its
+    ``cluster_id`` and attribution ``label``/``category``."""
+    from chaintrail.analysis.heuristics import tx_heuristics
+
+    rows = [*info["inputs"], *info["outputs"]]
+    addresses = sorted({r["address"] for r in rows if r.get("address")})
+    ids = store.address_ids(addresses) if addresses else []
+    clusters = dict(zip(addresses, _cluster_ids(store, [int(i) for i in ids]), strict=True))
+    tags = _tags(store, addresses)
+    for r in rows:
+        a = r.get("address")
+        r["cluster_id"] = clusters.get(a) if a else None
+        r.update(_label_fields(tags.get(a, [])) if a else {"label": None, "category": None})
+    out = dict(info)
+    out["heuristics"] = tx_heuristics(store, store.tx_id(info["txid"]))
+    return out
