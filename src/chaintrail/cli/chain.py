@@ -168,7 +168,7 @@ def tx(
     console.print(_kv_table(f"tx {info['txid']}", head))
     ins = Table(title="inputs", title_justify="left")
     for col in ("#", "spends", "address", "cluster", "label", "BTC"):
-        ins.add_column(col)
+        ins.add_column(col, overflow="fold", justify="right" if col == "BTC" else "left")
     for i, row in enumerate(info["inputs"]):
         ins.add_row(
             str(i),
@@ -180,7 +180,7 @@ def tx(
         )
     outs = Table(title="outputs", title_justify="left")
     for col in ("#", "type", "address", "cluster", "label", "BTC", "spent by"):
-        outs.add_column(col)
+        outs.add_column(col, overflow="fold", justify="right" if col == "BTC" else "left")
     for row in info["outputs"]:
         spent = row.get("spent_by_txid")
         outs.add_row(
