@@ -20,7 +20,7 @@ import numpy as np
 
 from chaintrail.chains.bitcoin import decode_kernel as K
 from chaintrail.chains.bitcoin.batchops import concat_batches, slice_batch
-from chaintrail.chains.bitcoin.hashing import sha256_fn
+from chaintrail.chains.bitcoin.hashing import sha256_fns
 from chaintrail.chains.model import ADDR_KEY_LEN, BlockBatch, hash_to_hex
 from chaintrail.errors import DecodeError, InputError, ValidationError
 
@@ -124,10 +124,10 @@ def _alloc(nb: int, nt: int, ni: int, no: int, ns: int) -> BlockBatch:
 
 
 def _run(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, fill: bool, counts: np.ndarray,
-         err_hash: np.ndarray, bb: BlockBatch, merkle_work: np.ndarray,
-         txbuf: np.ndarray) -> tuple[int, int, int]:  # fmt: skip
+         err_hash: np.ndarray, bb: BlockBatch,
+         merkle_work: np.ndarray) -> tuple[int, int, int]:  # fmt: skip
     return K.decode_kernel(
-        sha256_fn(), buf, starts, lens, fill, counts, err_hash,
+        sha256_fns(), buf, starts, lens, fill, counts, err_hash,
         bb.block_hash, bb.block_prev_hash, bb.block_merkle_root, bb.block_version,
         bb.block_time, bb.block_bits, bb.block_nonce, bb.block_bip34_height, bb.block_size,
         bb.block_weight, bb.block_tx_start, bb.block_n_tx,
@@ -136,7 +136,7 @@ def _run(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, fill: bool, coun
         bb.tx_out_start, bb.tx_n_out,
         bb.in_tx, bb.in_prev_txid, bb.in_prev_vout, bb.in_sequence, bb.in_witness,
         bb.out_tx, bb.out_value, bb.out_script_type, bb.out_addr_key, bb.out_script_off,
-        bb.out_script_len, bb.out_script_buf, merkle_work, txbuf,
+        bb.out_script_len, bb.out_script_buf, merkle_work,
     )  # fmt: skip
 
 
@@ -163,16 +163,13 @@ def decode_blocks(blobs: Sequence[BlobSpec]) -> BlockBatch:
     counts = np.zeros((nb, 4), dtype=np.int64)
     err_hash = np.zeros(32, np.uint8)
     dummy = _alloc(1, 1, 1, 1, 1)
-    code, block, offset = _run(
-        buf, starts, lens, False, counts, err_hash, dummy, dummy.txid, dummy.out_script_buf
-    )
+    code, block, offset = _run(buf, starts, lens, False, counts, err_hash, dummy, dummy.txid)
     if code != K.OK:
         _raise(code, block, offset, blobs, b"")
     nt, ni, no, ns = (int(x) for x in counts.sum(axis=0))
     batch = _alloc(nb, nt, ni, no, max(ns, 1))
     merkle_work = np.zeros((int(counts[:, 0].max()), 32), np.uint8)
-    txbuf = np.zeros(int(lens.max()), np.uint8)  # a segwit tx's stripped serialisation
-    code, block, offset = _run(buf, starts, lens, True, counts, err_hash, batch, merkle_work, txbuf)
+    code, block, offset = _run(buf, starts, lens, True, counts, err_hash, batch, merkle_work)
     if code != K.OK:
         _raise(code, block, offset, blobs, err_hash.tobytes())
     used = int(batch.out_script_off[-1] + batch.out_script_len[-1]) if no else 0

@@ -16,13 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from chaintrail.chains.bitcoin.hashing import (
-    sha256_final,
-    sha256_init,
-    sha256_of_32,
-    sha256_update,
-    sha256d_any,
-)
+from chaintrail.chains.bitcoin.hashing import sha256d_any, sha256d_parts
 from chaintrail.chains.bitcoin.params import (
     BIP34_MIN_VERSION,
     MAX_BLOCK_WEIGHT,
@@ -137,7 +131,7 @@ def _bip34_height(buf, p, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _merkle_root(fn, txids, t0, n, work, pair, state, block, w, out):  # type: ignore[no-untyped-def]
+def _merkle_root(fns, txids, t0, n, work, pair, state, block, w, out):  # type: ignore[no-untyped-def]
     """Merkle root of ``txids[t0:t0+n]`` into ``out``; returns True if the tree is mutated
     (two equal adjacent hashes, CVE-2012-2459)."""
     for i in range(n):
@@ -158,23 +152,23 @@ def _merkle_root(fn, txids, t0, n, work, pair, state, block, w, out):  # type: i
                     same = False
             if same and b != a:
                 mutated = True
-            sha256d_any(fn, state, block, w, pair, 0, 64, work[i], 0)
+            sha256d_any(fns, state, block, w, pair, 0, 64, work[i], 0)
         size = half
     for j in range(32):
         out[j] = work[0, j]
     return mutated
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def decode_kernel(  # type: ignore[no-untyped-def]  # noqa: C901
-    fn, buf, starts, lens, fill, counts, err_hash,
+    fns, buf, starts, lens, fill, counts, err_hash,
     block_hash, block_prev, block_merkle, block_version, block_time, block_bits, block_nonce,
     block_bip34, block_size, block_weight, block_tx_start, block_n_tx,
     txid, wtxid, tx_block, tx_version, tx_locktime, tx_size, tx_vsize, tx_weight,
     tx_coinbase, tx_segwit, tx_in_start, tx_n_in, tx_out_start, tx_n_out,
     in_tx, in_prev_txid, in_prev_vout, in_sequence, in_witness,
     out_tx, out_value, out_type, out_key, out_script_off, out_script_len, script_buf,
-    merkle_work, txbuf,
+    merkle_work,
 ):  # fmt: skip
     """Parse blocks ``buf[starts[b]:starts[b]+lens[b]]``; returns (error, block, offset)."""
     state = np.zeros(10, np.int64)
@@ -206,7 +200,7 @@ def decode_kernel(  # type: ignore[no-untyped-def]  # noqa: C901
         if version >= 0x80000000:
             version -= 0x100000000
         if fill:
-            sha256d_any(fn, state, hblock, w, buf, s, s + 80, block_hash[b], 0)
+            sha256d_any(fns, state, hblock, w, buf, s, s + 80, block_hash[b], 0)
             for j in range(32):
                 block_prev[b, j] = buf[s + 4 + j]
                 block_merkle[b, j] = buf[s + 36 + j]
@@ -347,23 +341,14 @@ def decode_kernel(  # type: ignore[no-untyped-def]  # noqa: C901
                 tx_n_in[ti] = n_in
                 tx_out_start[ti] = oi
                 tx_n_out[ti] = n_out
-                if segwit and fn != 0:
-                    n1 = body1 - body0
-                    txbuf[0:4] = buf[t0 : t0 + 4]
-                    txbuf[4 : 4 + n1] = buf[body0:body1]
-                    txbuf[4 + n1 : 8 + n1] = buf[lock0 : lock0 + 4]
-                    sha256d_any(fn, state, hblock, w, txbuf, 0, 8 + n1, txid[ti], 0)
-                    sha256d_any(fn, state, hblock, w, buf, t0, p, wtxid[ti], 0)
-                elif segwit:
-                    sha256_init(state)
-                    sha256_update(state, hblock, w, buf, t0, t0 + 4)
-                    sha256_update(state, hblock, w, buf, body0, body1)
-                    sha256_update(state, hblock, w, buf, lock0, lock0 + 4)
-                    sha256_final(state, hblock, w, tmp, 0)
-                    sha256_of_32(state, hblock, w, tmp, 0, txid[ti], 0)
-                    sha256d_any(fn, state, hblock, w, buf, t0, p, wtxid[ti], 0)
+                if segwit:
+                    sha256d_parts(
+                        fns, state, hblock, w, buf, t0, t0 + 4, body0, body1, lock0, lock0 + 4,
+                        txid[ti], 0,
+                    )  # fmt: skip
+                    sha256d_any(fns, state, hblock, w, buf, t0, p, wtxid[ti], 0)
                 else:
-                    sha256d_any(fn, state, hblock, w, buf, t0, p, txid[ti], 0)
+                    sha256d_any(fns, state, hblock, w, buf, t0, p, txid[ti], 0)
                     for j in range(32):
                         wtxid[ti, j] = txid[ti, j]
             ti += 1
@@ -384,7 +369,7 @@ def decode_kernel(  # type: ignore[no-untyped-def]  # noqa: C901
             block_size[b] = e - s
             block_weight[b] = weight
             mutated = _merkle_root(
-                fn, txid, t_first, n_tx, merkle_work, pair, state, hblock, w, root
+                fns, txid, t_first, n_tx, merkle_work, pair, state, hblock, w, root
             )
             for j in range(32):
                 if root[j] != buf[s + 36 + j]:

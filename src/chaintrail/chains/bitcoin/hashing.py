@@ -10,9 +10,9 @@ State lives in caller-owned arrays so a decode kernel allocates nothing per tran
 
 Words are held in int64 and masked to 32 bits, which keeps numba integer typing simple.
 Where the platform's OpenSSL ``libcrypto`` is loadable, :func:`sha256d_any` calls its
-``SHA256`` (hardware SHA extensions, ~5x the numba kernel) through a function pointer that
-is passed in as an integer, so compiled kernels stay cacheable; ``sha256_fn()`` returns 0
-when it is absent or ``CHAINTRAIL_NO_OPENSSL=1``, and the numba kernel is used instead.
+``SHA256_Init/Update/Final`` (hardware SHA extensions, ~5x the numba kernel) through function
+pointers passed in as integers, so compiled kernels stay cacheable; ``sha256_fns()`` returns
+zeros when it is absent or ``CHAINTRAIL_NO_OPENSSL=1``, and the numba kernel is used instead.
 ``ripemd160`` uses :mod:`hashlib` when the OpenSSL build provides it and a pure-Python
 implementation otherwise.
 """
@@ -223,58 +223,109 @@ def sha256d_into(state, block, w, data, start, end, out, out_off):  # type: igno
 # ---------------------------------------------------------------- OpenSSL SHA256 by pointer
 
 
-def _load_openssl_sha256() -> int:
+def _load_openssl_sha256() -> np.ndarray:
+    """Addresses of OpenSSL's ``SHA256_Init``/``_Update``/``_Final`` (zeros if unavailable).
+
+    The low-level calls, not the one-shot ``SHA256()``: in OpenSSL 3 the one-shot fetches the
+    algorithm from its provider on every call (~250 ns), several times the cost of hashing a
+    32-byte digest with the SHA extensions (~50 ns).
+    """
+    none = np.zeros(3, np.int64)
     if os.environ.get("CHAINTRAIL_NO_OPENSSL") == "1":
-        return 0
+        return none
     name = ctypes.util.find_library("crypto")
     if name is None:
-        return 0
+        return none
     try:
-        fn = ctypes.CDLL(name).SHA256
+        lib = ctypes.CDLL(name)
+        fns = [lib.SHA256_Init, lib.SHA256_Update, lib.SHA256_Final]
     except (OSError, AttributeError):
-        return 0
-    return int(ctypes.cast(fn, ctypes.c_void_p).value or 0)
+        return none
+    return np.array([int(ctypes.cast(f, ctypes.c_void_p).value or 0) for f in fns], np.int64)
 
 
 _OPENSSL_SHA256 = _load_openssl_sha256()
+_OPENSSL_SHA256.flags.writeable = False
 
 
-def sha256_fn() -> int:
-    """Address of OpenSSL's one-shot ``SHA256(data, n, out)``, or 0 to use the numba kernel."""
+def sha256_fns() -> np.ndarray:
+    """``int64[3]`` addresses of OpenSSL's SHA256_Init/Update/Final; zeros: use numba."""
     return _OPENSSL_SHA256
 
 
-@intrinsic
-def _call_sha256(typingctx, fn, data, n, out):  # type: ignore[no-untyped-def]
-    """Call ``SHA256(data, n, out)`` at address ``fn`` (all arguments integers)."""
-    sig = types.void(fn, data, n, out)
-
+def _fn_call(nargs: int):  # type: ignore[no-untyped-def]
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        i8p = ir.IntType(8).as_pointer()
         vals = [
             context.cast(builder, v, t, types.int64)
             for v, t in zip(args, signature.args, strict=True)
         ]
-        fnty = ir.FunctionType(i8p, [i8p, ir.IntType(64), i8p])
-        target = builder.inttoptr(vals[0], fnty.as_pointer())
-        builder.call(
-            target, [builder.inttoptr(vals[1], i8p), vals[2], builder.inttoptr(vals[3], i8p)]
-        )
+        fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(64)] * nargs)
+        builder.call(builder.inttoptr(vals[0], fnty.as_pointer()), vals[1:])
         return context.get_dummy_value()
 
-    return sig, codegen
+    return codegen
+
+
+@intrinsic
+def _call1(typingctx, fn, a):  # type: ignore[no-untyped-def]
+    """Call the C function at address ``fn`` with one pointer/integer argument."""
+    return types.void(fn, a), _fn_call(1)
+
+
+@intrinsic
+def _call2(typingctx, fn, a, b):  # type: ignore[no-untyped-def]
+    """Call the C function at address ``fn`` with two pointer/integer arguments."""
+    return types.void(fn, a, b), _fn_call(2)
+
+
+@intrinsic
+def _call3(typingctx, fn, a, b, c):  # type: ignore[no-untyped-def]
+    """Call the C function at address ``fn`` with three pointer/integer arguments."""
+    return types.void(fn, a, b, c), _fn_call(3)
+
+
+@njit(cache=True, inline="always")
+def _ossl_sha256d(fns, ctx, tmp, data, s0, e0, s1, e1, s2, e2, out, out_off):  # type: ignore[no-untyped-def]
+    base = np.int64(data.ctypes.data)
+    _call1(fns[0], ctx)
+    _call3(fns[1], ctx, base + s0, np.int64(e0 - s0))
+    if e1 > s1:
+        _call3(fns[1], ctx, base + s1, np.int64(e1 - s1))
+    if e2 > s2:
+        _call3(fns[1], ctx, base + s2, np.int64(e2 - s2))
+    _call2(fns[2], tmp, ctx)
+    _call1(fns[0], ctx)
+    _call3(fns[1], ctx, tmp, np.int64(32))
+    _call2(fns[2], np.int64(out.ctypes.data) + out_off, ctx)
 
 
 @njit(cache=True)
-def sha256d_any(fn, state, block, w, data, start, end, out, out_off):  # type: ignore[no-untyped-def]
+def sha256d_any(fns, state, block, w, data, start, end, out, out_off):  # type: ignore[no-untyped-def]
     """Double SHA-256 of ``data[start:end]`` into ``out[out_off:out_off+32]`` (1-D ``out``),
-    through OpenSSL at address ``fn`` when non-zero, else the numba kernel."""
-    if fn != 0:
+    through OpenSSL when ``fns[0]`` is non-zero (``w`` then holds its SHA256_CTX), else numba."""
+    if fns[0] != 0:
+        ctx = np.int64(w.ctypes.data)
         tmp = np.int64(block.ctypes.data)
-        _call_sha256(fn, np.int64(data.ctypes.data) + start, np.int64(end - start), tmp)
-        _call_sha256(fn, tmp, np.int64(32), np.int64(out.ctypes.data) + out_off)
+        _ossl_sha256d(fns, ctx, tmp, data, start, end, 0, 0, 0, 0, out, out_off)
     else:
         sha256d_into(state, block, w, data, start, end, out, out_off)
+
+
+@njit(cache=True)
+def sha256d_parts(fns, state, block, w, data, s0, e0, s1, e1, s2, e2, out, out_off):  # type: ignore[no-untyped-def]
+    """Double SHA-256 of the concatenation ``data[s0:e0] + data[s1:e1] + data[s2:e2]`` (a
+    segwit tx's txid skips marker, flag and witnesses) into ``out[out_off:out_off+32]``."""
+    if fns[0] != 0:
+        ctx = np.int64(w.ctypes.data)
+        tmp = np.int64(block.ctypes.data)
+        _ossl_sha256d(fns, ctx, tmp, data, s0, e0, s1, e1, s2, e2, out, out_off)
+    else:
+        sha256_init(state)
+        sha256_update(state, block, w, data, s0, e0)
+        sha256_update(state, block, w, data, s1, e1)
+        sha256_update(state, block, w, data, s2, e2)
+        sha256_final(state, block, w, out, out_off)
+        sha256_of_32(state, block, w, out, out_off, out, out_off)
 
 
 @njit(cache=True)
