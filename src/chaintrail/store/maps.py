@@ -27,27 +27,6 @@ from chaintrail.store.segments import ResolvedBatch, read_segment_table
 UTXO_COLS = ("k0", "k1", "vout", "out", "value", "addr")
 
 
-def _encode_addresses(keys: np.ndarray) -> pa.Array:
-    """Address strings of (n,33) keys as an Arrow string array, built from the codec's numba
-    kernel output without Python strings (null where a key has no address form)."""
-    from chaintrail.chains.bitcoin import address as codec
-
-    n = keys.shape[0]
-    if n == 0:
-        return pa.array([], pa.string())
-    width = codec.MAX_ADDRESS_LEN
-    out = np.zeros((n, width), np.uint8)
-    lens = np.zeros(n, np.int64)
-    codec._encode_keys_kernel(keys, codec._HRP, out, lens)
-    offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(lens, out=offsets[1:])
-    data = out[np.arange(width)[None, :] < lens[:, None]]  # row-major: each row's prefix
-    valid = np.packbits(lens > 0, bitorder="little")
-    return pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data)), pa.py_buffer(valid)
-    )
-
-
 class ChainMaps:
     """Address map and UTXO set for the chain as committed (plus the batch being applied)."""
 
@@ -75,7 +54,6 @@ class ChainMaps:
             self.addr["k0"], self.addr["k1"], self.addr["id"], k0, k1, has_addr,
             np.int64(self.n_addresses),
         )  # fmt: skip
-        strings = _encode_addresses(np.ascontiguousarray(b.out_addr_key[first]))
         self.n_addresses += int(first.shape[0])
 
         tx_k0, tx_k1 = hm.fold_txids(b.txid)
@@ -106,7 +84,6 @@ class ChainMaps:
             out_base=m.n_outputs, addr_base=m.n_addresses, stored_in=stored, tx_n_in=tx_n_in,
             tx_first_in=tx_first_in + m.n_inputs, in_prev_out=in_prev, in_value=in_value,
             in_addr=prev_addr[stored], out_addr=out_addr, tx_fee=fee, new_addr_rows=first,
-            new_addr_strings=strings,
         )  # fmt: skip
 
     @staticmethod

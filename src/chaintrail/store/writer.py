@@ -2,6 +2,7 @@
 
 Commit protocol (each step survives ``kill -9``): segment files are written into ``tmp/``,
 fsynced, the directory renamed into ``segments/``; then MANIFEST.json is replaced atomically.
+Commits run in a background thread, one at a time and in order, while the next batch resolves.
 Only the manifest makes a segment visible, so a batch is wholly in the store or not at all.
 Map snapshots are written every ``snapshot_every`` commits and on close; after a crash the
 maps are rebuilt from the newest valid snapshot plus the later segments.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,11 +35,23 @@ from chaintrail.store.layout import (
     write_json_atomic,
 )
 from chaintrail.store.maps import ChainMaps
-from chaintrail.store.segments import build_tables, read_segment_table, write_tables
+from chaintrail.store.segments import (
+    ResolvedBatch,
+    build_tables,
+    read_segment_table,
+    write_tables,
+)
 
 
 class StoreWriter:
-    """Exclusive writer over a store directory (holds ``LOCK`` until :meth:`close`)."""
+    """Exclusive writer over a store directory (holds ``LOCK`` until :meth:`close`).
+
+    :meth:`append` resolves a batch against the maps in the calling thread and hands the
+    segment's Parquet writing and the manifest commit to a background thread, so the next
+    batch resolves while this one is written. At most one commit is in flight; commits
+    happen in order. :attr:`manifest` is the last COMMITTED manifest; :meth:`flush` waits
+    for the one in flight (and raises its error).
+    """
 
     def __init__(self, root: Path, snapshot_every: int = 32, snapshot_seconds: float = 120.0):
         self.root = root
@@ -46,8 +60,11 @@ class StoreWriter:
         try:
             self.manifest = read_manifest(root)
             remove_garbage(root, self.manifest)
-            self.con = views.connect(root, self.manifest)
-            self.maps = ChainMaps.load(root, self.manifest, self.con)
+            con = views.connect(root, self.manifest)
+            try:
+                self.maps = ChainMaps.load(root, self.manifest, con)
+            finally:
+                con.close()
         except BaseException:
             self.lock.release()
             raise
@@ -56,6 +73,9 @@ class StoreWriter:
         self._since_snapshot = len(self.manifest.segments) - len(self.maps.segment_ids)
         self._last_snapshot = time.monotonic()
         self._poisoned = False
+        self._planned = self.manifest  # manifest including the commit in flight
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+        self._pending: Future[None] | None = None
 
     # ------------------------------------------------------------------ append
     def append(
@@ -63,14 +83,21 @@ class StoreWriter:
     ) -> Manifest:
         """Commit ``batch`` (blocks in chain order with ``heights``) as one atomic segment.
 
-        ``chainwork`` is the cumulative work at the batch's last block. On any error nothing
-        is committed and the writer must be closed (its maps are discarded).
+        ``chainwork`` is the cumulative work at the batch's last block. Returns the manifest
+        the batch will be committed as; the commit itself finishes in the background (see
+        :meth:`flush`). On any error nothing of this batch is committed, the commit of the
+        previous batch is waited for, and the writer must be closed (its maps are discarded).
         """
         if self._poisoned:
+            self.flush(raise_errors=False)
             raise StoreError("the store writer failed earlier; reopen the store")
-        m = self.manifest
-        self._poisoned = True  # until the commit succeeds, maps may be half-updated
-        resolved = self.maps.resolve(batch, heights, m, allow_gaps)
+        m = self._planned
+        self._poisoned = True  # until the commit succeeds, maps may be ahead of the store
+        try:
+            resolved = self.maps.resolve(batch, heights, m, allow_gaps)
+        except BaseException:
+            self.flush(raise_errors=False)
+            raise
         seg = Segment(
             id=m.next_segment, n_blocks=batch.n_blocks,
             first_height=int(heights[0]), last_height=int(heights[-1]),
@@ -79,7 +106,6 @@ class StoreWriter:
             n_outputs=batch.n_outputs, addr_start=m.n_addresses,
             n_addresses=int(resolved.new_addr_rows.shape[0]),
         )  # fmt: skip
-        tables = build_tables(resolved)
         new = replace(
             m,
             generation=m.generation + 1,
@@ -96,7 +122,9 @@ class StoreWriter:
             tip_chainwork=str(chainwork),
             gaps=m.gaps or allow_gaps,
         )
-        self._commit(new, {seg.name: tables})
+        self.flush()  # the previous batch's commit: at most one in flight, in order
+        self._pending = self._pool.submit(self._commit_resolved, new, seg.name, resolved)
+        self._planned = new
         self.maps.segment_ids.append(seg.id)
         self._poisoned = False
         self._since_snapshot += 1
@@ -106,6 +134,21 @@ class StoreWriter:
         ):
             self.snapshot()
         return new
+
+    def flush(self, raise_errors: bool = True) -> None:
+        """Wait for the commit in flight; if it failed, poison the writer and raise its error."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        exc = pending.exception()
+        if exc is not None:
+            self._poisoned = True
+            self._planned = self.manifest
+            if raise_errors:
+                raise exc
+
+    def _commit_resolved(self, new: Manifest, name: str, resolved: ResolvedBatch) -> None:
+        self._commit(new, {name: build_tables(resolved)})
 
     def _commit(self, new: Manifest, segments: dict[str, dict[str, pa.Table]]) -> None:
         seg_root = self.root / "segments"
@@ -120,8 +163,6 @@ class StoreWriter:
         write_json_atomic(self.root / "MANIFEST.json", new.to_json())
         old = self.manifest
         self.manifest = new
-        self.con.close()
-        self.con = views.connect(self.root, new)
         live = {s.name for s in new.segments}
         for s in old.segments:
             if s.name not in live:
@@ -133,6 +174,9 @@ class StoreWriter:
 
         ``chainwork``/``tip_hash`` describe the block at ``height``, the new tip.
         """
+        self.flush()
+        if self._poisoned:
+            raise StoreError("the store writer failed earlier; reopen the store")
         m = self.manifest
         keep_segs: list[Segment] = []
         rewrite: dict[str, dict[str, pa.Table]] = {}
@@ -172,6 +216,7 @@ class StoreWriter:
             old_con.close()
         keep.n_utxos = self.maps.n_utxos
         self._commit(keep, rewrite)
+        self._planned = keep
         self._poisoned = False
         self.snapshot()
         return keep
@@ -206,6 +251,7 @@ class StoreWriter:
     # ------------------------------------------------------------------ lifecycle
     def snapshot(self) -> None:
         """Persist the maps for the current generation (skipped while poisoned)."""
+        self.flush()
         if self._poisoned:
             return
         self.maps.save(self.root, self.manifest.generation)
@@ -213,12 +259,14 @@ class StoreWriter:
         self._last_snapshot = time.monotonic()
 
     def close(self, snapshot: bool = True) -> None:
-        """Snapshot the maps (if consistent and asked) and release the lock."""
+        """Wait for the commit in flight, snapshot the maps (if consistent and asked) and
+        release the lock. Raises the in-flight commit's error when ``snapshot`` is asked."""
         try:
+            self.flush(raise_errors=snapshot)
             if snapshot and self._since_snapshot:
                 self.snapshot()
         finally:
-            self.con.close()
+            self._pool.shutdown(wait=True)
             shutil.rmtree(self.root / "tmp", ignore_errors=True)
             self.lock.release()
 

@@ -1,7 +1,8 @@
 """Mainnet address strings <-> 33-byte address keys (see :mod:`chaintrail.chains.model`).
 
 * :func:`address_key_to_string` / :func:`encode_address_keys` — key(s) to the address text
-  explorers show (``None`` for keys that carry no address);
+  explorers show (``None`` for keys that carry no address); :func:`encode_address_keys_flat`
+  the same as one offsets + bytes buffer (for Arrow columns at ingest volumes);
 * :func:`address_string_to_key` — parse user input, raising :class:`AddressError` that says
   what is wrong (checksum, prefix, length, case, network);
 * :func:`script_to_address` — convenience: scriptPubKey bytes to address text.
@@ -36,7 +37,25 @@ MAX_ADDRESS_LEN = 64  # a P2WSH/P2TR address is 62 characters
 _HRP = np.frombuffer(params.BECH32_HRP.encode(), dtype=np.uint8).copy()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _encode_one(keys, r, hrp, out, orow, state, block, w, tmp, payload):  # type: ignore[no-untyped-def]
+    """Encode ``keys[r]`` into ``out[orow]``; returns its length (0: no address)."""
+    t = keys[r, 0]
+    if t == T_P2PKH or t == T_P2SH:
+        payload[0] = 0x00 if t == T_P2PKH else 0x05
+        for i in range(20):
+            payload[1 + i] = keys[r, 1 + i]
+        return b58check_into(payload, 21, state, block, w, tmp, out, orow)
+    if t == T_P2WPKH:
+        return segwit_into(hrp, 0, keys[r], 1, 20, BECH32_CONST, out, orow)
+    if t == T_P2WSH:
+        return segwit_into(hrp, 0, keys[r], 1, 32, BECH32_CONST, out, orow)
+    if t == T_P2TR:
+        return segwit_into(hrp, 1, keys[r], 1, 32, BECH32M_CONST, out, orow)
+    return 0
+
+
+@njit(cache=True, nogil=True)
 def _encode_keys_kernel(keys, hrp, out, lens):  # type: ignore[no-untyped-def]
     state = np.zeros(10, np.int64)
     block = np.zeros(64, np.uint8)
@@ -44,20 +63,43 @@ def _encode_keys_kernel(keys, hrp, out, lens):  # type: ignore[no-untyped-def]
     tmp = np.zeros(32, np.uint8)
     payload = np.zeros(21, np.uint8)
     for r in range(keys.shape[0]):
-        t = keys[r, 0]
-        if t == T_P2PKH or t == T_P2SH:
-            payload[0] = 0x00 if t == T_P2PKH else 0x05
-            for i in range(20):
-                payload[1 + i] = keys[r, 1 + i]
-            lens[r] = b58check_into(payload, 21, state, block, w, tmp, out, r)
-        elif t == T_P2WPKH:
-            lens[r] = segwit_into(hrp, 0, keys[r], 1, 20, BECH32_CONST, out, r)
-        elif t == T_P2WSH:
-            lens[r] = segwit_into(hrp, 0, keys[r], 1, 32, BECH32_CONST, out, r)
-        elif t == T_P2TR:
-            lens[r] = segwit_into(hrp, 1, keys[r], 1, 32, BECH32M_CONST, out, r)
-        else:
-            lens[r] = 0
+        lens[r] = _encode_one(keys, r, hrp, out, r, state, block, w, tmp, payload)
+
+
+@njit(cache=True, nogil=True)
+def _encode_keys_flat_kernel(keys, hrp, data, offsets):  # type: ignore[no-untyped-def]
+    state = np.zeros(10, np.int64)
+    block = np.zeros(64, np.uint8)
+    w = np.zeros(80, np.int64)
+    tmp = np.zeros(32, np.uint8)
+    payload = np.zeros(21, np.uint8)
+    row = np.zeros((1, MAX_ADDRESS_LEN), np.uint8)
+    pos = 0
+    offsets[0] = 0
+    for r in range(keys.shape[0]):
+        n = _encode_one(keys, r, hrp, row, 0, state, block, w, tmp, payload)
+        for i in range(n):
+            data[pos + i] = row[0, i]
+        pos += n
+        offsets[r + 1] = pos
+
+
+def encode_address_keys_flat(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Address text of ``(n, 33)`` keys as one buffer: ``(offsets int32[n+1], data uint8)``.
+
+    Row ``i`` is ``data[offsets[i]:offsets[i+1]]`` (ASCII); an empty row means the key has
+    no address. One numba kernel that releases the GIL, no Python strings: this is what
+    ingest uses to build Arrow string columns.
+    """
+    keys = np.ascontiguousarray(keys, dtype=np.uint8)
+    if keys.ndim != 2 or keys.shape[1] != ADDR_KEY_LEN:
+        raise ValueError(f"expected an (n, {ADDR_KEY_LEN}) uint8 array, got {keys.shape}")
+    n = keys.shape[0]
+    offsets = np.zeros(n + 1, np.int32)
+    data = np.empty(max(1, n * MAX_ADDRESS_LEN), np.uint8)
+    if n:
+        _encode_keys_flat_kernel(keys, _HRP, data, offsets)
+    return offsets, data[: int(offsets[-1])]
 
 
 def encode_address_keys(keys: np.ndarray) -> list[str | None]:

@@ -24,7 +24,14 @@ from chaintrail.chains.bitcoin.hashing import sha256_fns
 from chaintrail.chains.model import ADDR_KEY_LEN, BlockBatch, hash_to_hex
 from chaintrail.errors import DecodeError, InputError, ValidationError
 
-__all__ = ["ERRORS", "concat_batches", "decode_block", "decode_blocks", "slice_batch"]
+__all__ = [
+    "ERRORS",
+    "concat_batches",
+    "decode_block",
+    "decode_blocks",
+    "decode_buffer",
+    "slice_batch",
+]
 
 BlobSpec = tuple[bytes | bytearray | memoryview, str, int]
 
@@ -140,13 +147,14 @@ def _run(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, fill: bool, coun
     )  # fmt: skip
 
 
-def _raise(code: int, block: int, offset: int, blobs: Sequence[BlobSpec], root: bytes) -> None:
+def _raise(code: int, block: int, offset: int, buf: np.ndarray, starts: np.ndarray,
+           sources: Sequence[str], bases: np.ndarray, root: bytes) -> None:  # fmt: skip
     cls, message = ERRORS[code]
-    _, source, base = blobs[block]
     if code == K.E_MERKLE:
-        header = bytes(_as_u8(blobs[block][0])[36:68])
+        s = int(starts[block])
+        header = buf[s + 36 : s + 68].tobytes()
         message += f": header says {hash_to_hex(header)}, transactions hash to {hash_to_hex(root)}"
-    raise cls(message, source=source, offset=int(base) + int(offset))
+    raise cls(message, source=sources[block], offset=int(bases[block]) + int(offset))
 
 
 def decode_blocks(blobs: Sequence[BlobSpec]) -> BlockBatch:
@@ -156,26 +164,48 @@ def decode_blocks(blobs: Sequence[BlobSpec]) -> BlockBatch:
     in ``block_bip34_height``). Raises DecodeError/ValidationError naming source and offset.
     """
     blobs = list(blobs)
-    nb = len(blobs)
-    if nb == 0:
+    if not blobs:
         return BlockBatch()
     buf, starts, lens = _join(blobs)
+    bases = np.array([int(b[2]) for b in blobs], dtype=np.int64)
+    return decode_buffer(buf, starts, lens, [str(b[1]) for b in blobs], bases)
+
+
+def decode_buffer(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+                  sources: Sequence[str], bases: np.ndarray) -> BlockBatch:  # fmt: skip
+    """Decode the blocks ``buf[starts[i]:starts[i]+lens[i]]`` of one ``uint8`` buffer.
+
+    ``sources[i]``/``bases[i]`` name where block ``i`` came from (file, byte offset) for
+    errors and :attr:`BlockBatch.source`. Same checks and result as :func:`decode_blocks`;
+    the numba kernel releases the GIL, so batches can be decoded in parallel threads.
+    """
+    nb = int(starts.shape[0])
+    if nb == 0:
+        return BlockBatch()
+    if buf.size == 0:
+        buf = np.zeros(1, np.uint8)
+    if buf.flags.writeable:
+        buf = buf.view()
+        buf.flags.writeable = False  # one kernel specialisation: read-only input
+    starts = np.ascontiguousarray(starts, np.int64)
+    lens = np.ascontiguousarray(lens, np.int64)
+    bases = np.asarray(bases, np.int64)
     counts = np.zeros((nb, 4), dtype=np.int64)
     err_hash = np.zeros(32, np.uint8)
     dummy = _alloc(1, 1, 1, 1, 1)
     code, block, offset = _run(buf, starts, lens, False, counts, err_hash, dummy, dummy.txid)
     if code != K.OK:
-        _raise(code, block, offset, blobs, b"")
+        _raise(code, block, offset, buf, starts, sources, bases, b"")
     nt, ni, no, ns = (int(x) for x in counts.sum(axis=0))
     batch = _alloc(nb, nt, ni, no, max(ns, 1))
     merkle_work = np.zeros((int(counts[:, 0].max()), 32), np.uint8)
     code, block, offset = _run(buf, starts, lens, True, counts, err_hash, batch, merkle_work)
     if code != K.OK:
-        _raise(code, block, offset, blobs, err_hash.tobytes())
+        _raise(code, block, offset, buf, starts, sources, bases, err_hash.tobytes())
     used = int(batch.out_script_off[-1] + batch.out_script_len[-1]) if no else 0
     batch.out_script_buf = batch.out_script_buf[:used].copy()
-    batch.source = [str(b[1]) for b in blobs]
-    batch.block_offset = np.array([int(b[2]) for b in blobs], dtype=np.int64)
+    batch.source = [str(x) for x in sources]
+    batch.block_offset = bases.copy()
     return batch
 
 
