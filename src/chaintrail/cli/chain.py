@@ -93,7 +93,7 @@ def ingest(
     to_height: Annotated[int | None, typer.Option("--to-height")] = None,
     batch_mb: Annotated[
         float, typer.Option("--batch-mb", help="Serialized MB per committed batch.")
-    ] = 96.0,
+    ] = 48.0,
     batch_blocks: Annotated[
         int | None, typer.Option("--batch-blocks", help="At most this many blocks per batch.")
     ] = None,  # fmt: skip

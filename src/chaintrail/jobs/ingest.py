@@ -28,7 +28,7 @@ from chaintrail.jobs.chain_order import (
 from chaintrail.jobs.ingest_sources import collect_items, gap_heights, item_bytes, load_batch
 from chaintrail.store import ChainStore
 
-DEFAULT_BATCH_BYTES = 96 << 20
+DEFAULT_BATCH_BYTES = 48 << 20  # small enough that decode, resolve and writing overlap well
 Progress = Callable[[int, int, int], None]  # (blocks done, blocks total, txs done)
 
 

@@ -2,7 +2,8 @@
 
 Commit protocol (each step survives ``kill -9``): segment files are written into ``tmp/``,
 fsynced, the directory renamed into ``segments/``; then MANIFEST.json is replaced atomically.
-Commits run in a background thread, one at a time and in order, while the next batch resolves.
+Segments are written by background threads while the next batch resolves; manifests are
+published in batch order, so the committed store is always a prefix of the batches.
 Only the manifest makes a segment visible, so a batch is wholly in the store or not at all.
 Map snapshots are written every ``snapshot_every`` commits and on close; after a crash the
 maps are rebuilt from the newest valid snapshot plus the later segments.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -42,15 +44,18 @@ from chaintrail.store.segments import (
     write_tables,
 )
 
+MAX_COMMITS_IN_FLIGHT = 2
+
 
 class StoreWriter:
     """Exclusive writer over a store directory (holds ``LOCK`` until :meth:`close`).
 
     :meth:`append` resolves a batch against the maps in the calling thread and hands the
-    segment's Parquet writing and the manifest commit to a background thread, so the next
-    batch resolves while this one is written. At most one commit is in flight; commits
-    happen in order. :attr:`manifest` is the last COMMITTED manifest; :meth:`flush` waits
-    for the one in flight (and raises its error).
+    segment's Parquet writing and the manifest commit to background threads, so the next
+    batch resolves while earlier ones are written. Up to ``MAX_COMMITS_IN_FLIGHT`` segments
+    are written at once; their manifests are published strictly in order (a commit waits
+    for the one before it). :attr:`manifest` is the last COMMITTED manifest; :meth:`flush`
+    waits for the commits in flight (and raises the first error).
     """
 
     def __init__(self, root: Path, snapshot_every: int = 32, snapshot_seconds: float = 120.0):
@@ -74,8 +79,8 @@ class StoreWriter:
         self._last_snapshot = time.monotonic()
         self._poisoned = False
         self._planned = self.manifest  # manifest including the commit in flight
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
-        self._pending: Future[None] | None = None
+        self._pool = ThreadPoolExecutor(MAX_COMMITS_IN_FLIGHT, thread_name_prefix="commit")
+        self._pending: deque[Future[None]] = deque()
 
     # ------------------------------------------------------------------ append
     def append(
@@ -122,8 +127,12 @@ class StoreWriter:
             tip_chainwork=str(chainwork),
             gaps=m.gaps or allow_gaps,
         )
-        self.flush()  # the previous batch's commit: at most one in flight, in order
-        self._pending = self._pool.submit(self._commit_resolved, new, seg.name, resolved)
+        if len(self._pending) >= MAX_COMMITS_IN_FLIGHT:
+            self._wait_oldest(raise_errors=True)
+        before = self._pending[-1] if self._pending else None
+        self._pending.append(
+            self._pool.submit(self._commit_resolved, new, seg.name, resolved, before)
+        )
         self._planned = new
         self.maps.segment_ids.append(seg.id)
         self._poisoned = False
@@ -136,30 +145,40 @@ class StoreWriter:
         return new
 
     def flush(self, raise_errors: bool = True) -> None:
-        """Wait for the commit in flight; if it failed, poison the writer and raise its error."""
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return
-        exc = pending.exception()
+        """Wait for the commits in flight; if one failed, poison the writer and raise its error."""
+        while self._pending:
+            self._wait_oldest(raise_errors)
+
+    def _wait_oldest(self, raise_errors: bool) -> None:
+        exc = self._pending.popleft().exception()
         if exc is not None:
             self._poisoned = True
             self._planned = self.manifest
             if raise_errors:
+                self.flush(raise_errors=False)
                 raise exc
 
-    def _commit_resolved(self, new: Manifest, name: str, resolved: ResolvedBatch) -> None:
-        self._commit(new, {name: build_tables(resolved)})
+    def _commit_resolved(
+        self, new: Manifest, name: str, resolved: ResolvedBatch, before: Future[None] | None
+    ) -> None:
+        """Write a segment, then (after the previous commit succeeded) publish its manifest."""
+        self._write_segment(name, build_tables(resolved))
+        if before is not None and before.exception() is not None:
+            raise StoreError(f"segment {name} not committed: the commit before it failed")
+        self._publish(new)
 
-    def _commit(self, new: Manifest, segments: dict[str, dict[str, pa.Table]]) -> None:
+    def _write_segment(self, name: str, tables: dict[str, pa.Table]) -> None:
         seg_root = self.root / "segments"
         seg_root.mkdir(exist_ok=True)
-        for name, tables in segments.items():
-            work = tmp_dir(self.root) / name
-            shutil.rmtree(work, ignore_errors=True)
-            write_tables(tables, work)
-            fsync_dir(work)
-            os.replace(work, seg_root / name)
+        work = tmp_dir(self.root) / name
+        shutil.rmtree(work, ignore_errors=True)
+        write_tables(tables, work)
+        fsync_dir(work)
+        os.replace(work, seg_root / name)
         fsync_dir(seg_root)
+
+    def _publish(self, new: Manifest) -> None:
+        """Make ``new`` the committed manifest; drop segments it no longer lists."""
         write_json_atomic(self.root / "MANIFEST.json", new.to_json())
         old = self.manifest
         self.manifest = new
@@ -215,7 +234,9 @@ class StoreWriter:
         finally:
             old_con.close()
         keep.n_utxos = self.maps.n_utxos
-        self._commit(keep, rewrite)
+        for name, tables in rewrite.items():
+            self._write_segment(name, tables)
+        self._publish(keep)
         self._planned = keep
         self._poisoned = False
         self.snapshot()
