@@ -48,3 +48,28 @@ def test_the_ransom_coinjoin_needs_demixing(tiny) -> None:
     # plain haircut smears the CoinJoin'd peel over every participant
     assert max(a["error"] for a in plain["per_address"]) > 0.05
     assert max(a["error"] for a in mixed["per_address"]) <= 0.05
+
+
+def test_cli_traces_all_ransom_addresses_together_to_the_true_cash_outs(tiny) -> None:
+    ctx, scenarios = tiny
+    ransom = next(s for s in scenarios if s["kind"] == "ransomware")
+    args = ["trace", *ransom["seed_addresses"], "--hops", "30", "--stop-at-services", "--json"]
+    result = CliRunner().invoke(app, [*args, "--store", str(ctx.store.root)])
+    assert result.exit_code == 0, result.output
+    got = {t["address"]: t["amount"] for t in json.loads(result.stdout)["terminals"]
+           if t["category"] == "exchange"}  # fmt: skip
+    want: dict[str, int] = {}
+    for t in ransom["terminals"]:
+        want[t["address"]] = want.get(t["address"], 0) + t["amount"]
+    assert got.keys() == want.keys()
+    for addr, amount in want.items():
+        assert abs(got[addr] - amount) <= 0.05 * amount, addr
+
+
+def test_cli_refuses_to_mix_a_txid_into_several_targets(tiny) -> None:
+    ctx, scenarios = tiny
+    seed = scenarios[0]["seed_addresses"][0]
+    args = ["trace", seed, "ab" * 32, "--store", str(ctx.store.root)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert "must all be addresses" in str(result.exception or result.output)

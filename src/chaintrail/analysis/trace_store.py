@@ -16,7 +16,7 @@ from chaintrail.analysis.exposure import AddressTags
 from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Direction, Seeds, TraceParams
 from chaintrail.analysis.trace_result import Naming
-from chaintrail.errors import NotFoundError
+from chaintrail.errors import NotFoundError, UsageError
 from chaintrail.store.arrays import ChainArrays
 
 _TXID = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -115,6 +115,25 @@ def seeds_for_target(ctx: TraceContext, target: str, params: TraceParams) -> See
         aid = ctx.store.address_id(target)
         seeds = ctx.tracer.seeds_for_addresses(np.array([aid]), params)
     seeds.description = target
+    return seeds
+
+
+def seeds_for_targets(ctx: TraceContext, targets: list[str], params: TraceParams) -> Seeds:
+    """Seeds for one target (see :func:`seeds_for_target`) or for several addresses traced
+    together, as an investigator does with all of a ransom campaign's payment addresses."""
+    targets = [t.strip() for t in targets if t.strip()]
+    if not targets:
+        raise UsageError("give at least one ADDRESS, TXID or TXID:VOUT to trace from")
+    if len(targets) == 1:
+        return seeds_for_target(ctx, targets[0], params)
+    not_addr = [t for t in targets if _TXID.match(t) or _OUTPOINT.match(t)]
+    if not_addr:
+        raise UsageError(
+            f"{not_addr[0]}: several targets must all be addresses (trace one TXID or TXID:VOUT at a time)"
+        )
+    ids = np.array([ctx.store.address_id(t) for t in dict.fromkeys(targets)], dtype=np.int64)
+    seeds = ctx.tracer.seeds_for_addresses(ids, params)
+    seeds.description = f"{len(ids)} addresses ({targets[0]}, ...)"
     return seeds
 
 

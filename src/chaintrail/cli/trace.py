@@ -33,7 +33,13 @@ def _open(store: Path):  # type: ignore[no-untyped-def]
 
 
 def trace(
-    target: Annotated[str, typer.Argument(help="ADDRESS, TXID or TXID:VOUT to trace from.")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="ADDRESS, TXID or TXID:VOUT to trace from; several addresses trace together.",
+            metavar="TARGET...",
+        ),
+    ],
     store: StoreOption = Path("chaintrail-data"),
     direction: Annotated[
         str, typer.Option(help="forward (where it went) or backward.")
@@ -82,11 +88,11 @@ def trace(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Trace funds from an address, a transaction or one output, and show where they ended."""
+    """Trace funds from addresses, a transaction or one output, and show where they ended."""
     from chaintrail.analysis.trace_export import render, result_dict, write_export
     from chaintrail.analysis.trace_models import TraceParams
     from chaintrail.analysis.trace_result import build_result
-    from chaintrail.analysis.trace_store import seeds_for_target
+    from chaintrail.analysis.trace_store import seeds_for_targets
 
     params = TraceParams(
         direction=direction, model=model, hops=hops, min_value=min_value,
@@ -94,7 +100,7 @@ def trace(
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
     )  # fmt: skip
     ctx = _open(store)
-    seeds = seeds_for_target(ctx, target, params)
+    seeds = seeds_for_targets(ctx, targets, params)
     with err_console.status(f"tracing {params.direction} over {hops} hops"):
         flow = ctx.tracer.run(seeds, params)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
@@ -121,23 +127,26 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         ("address", "left"),
         ("label", "left"),
         ("category", "left"),
-        ("amount", "right"),
+        ("BTC", "right"),
         ("why", "left"),
         ("conf", "right"),
-        ("path", "left"),
+        ("hops", "right"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     for t in result.terminals[:25]:
-        path = " > ".join(p[:8] for p in t.paths[0]) if t.paths else ""
+        hops = str(len(t.paths[0])) if t.paths else "-"
         table.add_row(
-            t.address, t.label or "", t.category or "", _btc(t.amount), ",".join(t.reasons),
-            f"{t.confidence:.2f}", path,
+            t.address, t.label or "", t.category or "", f"{t.amount / 1e8:,.8f}",
+            ",".join(t.reasons), f"{t.confidence:.2f}", hops,
         )  # fmt: skip
     console.print(table)
     if len(result.terminals) > 25:
         rest = sum(t.amount for t in result.terminals[25:])
         console.print(f"... {len(result.terminals) - 25:,} more terminals holding {_btc(rest)}")
     console.print(f"fees: {_btc(result.fee)}")
+    console.print(
+        "[dim]each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf[/]"
+    )
     for c in result.cut:
         console.print(
             f"[yellow]cut ({c['reason']}): {c['count']:,} outputs, {_btc(int(c['value']))}[/]"
