@@ -65,8 +65,89 @@ def step_mainnet(out: Path) -> None:
     )
     tx = _json("tx", HAL_TX, "--store", str(store))
     for o in tx["outputs"]:
-        console.print(f"  block {tx['height']} tx {HAL_TX[:16]}.. output {o['index']}: "
-                      f"{_btc(o['value'])} -> {o['address']}")
+        console.print(
+            f"  block {tx['height']} tx {HAL_TX[:16]}.. output {o['index']}: "
+            f"{_btc(o['value'])} -> {o['address']}"
+        )
+
+
+def step_simulate(out: Path, preset: str, seed: int) -> tuple[Path, dict]:
+    """Simulate an economy with crime scenarios and ingest its block files."""
+    console.rule(f"2. A simulated economy with crime scenarios ({preset}, seed {seed})")
+    sim = out / "sim"
+    store = out / "store"
+    _chaintrail("simulate", "--preset", preset, "--seed", str(seed), "--out", str(sim))
+    _chaintrail("ingest", str(sim / "blocks"), "--store", str(store))
+    scenarios = json.loads((sim / "truth" / "scenarios.json").read_text())["scenarios"]
+    ransom = next(s for s in scenarios if s["kind"] == "ransomware")
+    console.print(
+        f"The ransomware case: victims paid {len(ransom['seed_addresses'])} ransom addresses "
+        f"(the seeds an investigator starts from), {_btc(ransom['total_amount'])} in all:"
+    )
+    for a in ransom["seed_addresses"]:
+        console.print(f"  {a}")
+    return store, ransom
+
+
+def step_attribute_and_cluster(out: Path, store: Path, ransom: dict) -> None:
+    """Import the services TagPack, cluster addresses, show the ransom seeds' cluster."""
+    console.rule("3. Attribution and clustering")
+    pack = out / "sim" / "truth" / "services.tagpack.yaml"
+    _chaintrail("tags", "import", str(pack), "--store", str(store))
+    _chaintrail("cluster", "--store", str(store))
+    seed = ransom["seed_addresses"][0]
+    info = _json("address", seed, "--store", str(store))
+    members = _json("cluster-info", str(info["cluster_id"]), "--store", str(store))
+    console.print(
+        f"ransom address {seed} is in cluster {info['cluster_id']}: {members['size']} addresses, "
+        f"received {_btc(members['total_received'])}, balance {_btc(members['balance'])}"
+    )
+
+
+def step_trace(store: Path, ransom: dict) -> None:
+    """Trace the ransom forward to the exchanges and compare with the simulator's truth."""
+    console.rule("4. Where did the ransom go?")
+    args = ["trace", *ransom["seed_addresses"], "--hops", "30", "--stop-at-services"]
+    _chaintrail(*args, "--store", str(store))
+    result = _json(*args, "--store", str(store))
+    got = {t["address"]: t for t in result["terminals"]}
+    table = Table(
+        title="cash-out found by the trace vs the simulator's truth", title_justify="left"
+    )
+    for col in ("exchange deposit", "exchange", "traced BTC", "true BTC", "error"):
+        table.add_column(col, justify="right" if "BTC" in col or col == "error" else "left")
+    truth: dict[str, tuple[str, int]] = {}
+    for t in ransom["terminals"]:
+        name, amount = truth.get(t["address"], (t["entity_name"], 0))
+        truth[t["address"]] = (name, amount + t["amount"])
+    for addr, (name, amount) in sorted(truth.items(), key=lambda kv: -kv[1][1]):
+        traced = got[addr]["amount"] if addr in got else 0
+        err = abs(traced - amount) / amount if amount else 0.0
+        table.add_row(addr, name, f"{traced / 1e8:,.8f}", f"{amount / 1e8:,.8f}", f"{err:.1%}")
+    console.print(table)
+    found = sum(1 for a in truth if a in got)
+    console.print(f"{found} of {len(truth)} cash-out deposit addresses found.")
+    console.print(
+        "Export the flow graph for Gephi or Maltego: "
+        f"[bold]chaintrail {' '.join(args[:2])} ... --format gexf --out ransom.gexf[/]"
+    )
+
+
+def step_next(store: Path, ransom: dict) -> None:
+    """Print how to serve the API and three requests to try."""
+    console.rule("5. Serve it")
+    seed = ransom["seed_addresses"][0]
+    console.print(f"[bold]chaintrail serve --store {store} --no-auth[/]   (loopback only), then:")
+    console.print(f"  curl -s http://127.0.0.1:8000/api/btc/addresses/{seed}")
+    console.print(f"  curl -s http://127.0.0.1:8000/api/btc/addresses/{seed}/cluster")
+    console.print(
+        "  curl -s -H 'Content-Type: application/json' -d "
+        f'\'{{"address":"{seed}","model":"haircut","hops":30,'
+        '"stop_at_services":true}\' http://127.0.0.1:8000/v1/btc/trace'
+    )
+    console.print(
+        "With keys: chaintrail apikey create --role analyst --store ... (see docs/API.md)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,10 +161,18 @@ def main(argv: list[str] | None = None) -> None:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    os.environ.setdefault("COLUMNS", "110")
+    os.environ.setdefault("COLUMNS", "120")
     step_mainnet(out)
+    store, ransom = step_simulate(out, args.preset, args.seed)
+    step_attribute_and_cluster(out, store, ransom)
+    step_trace(store, ransom)
+    step_next(store, ransom)
     console.rule("done")
-    console.print(f"Everything the demo wrote is in [bold]{out}/[/].")
+    console.print(
+        f"Everything the demo wrote is in [bold]{out}/[/]: the real-blocks store "
+        f"({out}/mainnet-store), the simulated chain and its truth ({out}/sim), and the "
+        f"investigation store ({store}). Try: chaintrail --help"
+    )
 
 
 if __name__ == "__main__":
