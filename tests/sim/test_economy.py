@@ -92,3 +92,30 @@ def test_coinjoin_shapes(tiny) -> None:
             assert Counter(vals.tolist()).most_common(1)[0][1] >= 3
         if kind.startswith("coinjoin") and kind != "coinjoin_whirlpool_tx0":
             assert tiny.txs["entity_id"][t] == -1 and tiny.txs["change_vout"][t] == -1
+
+
+def test_initial_distribution_is_split_into_blocks_under_the_weight_limit(
+    tmp_path, monkeypatch
+) -> None:
+    """A big economy's hand-out (hundreds of 400-output txs) must not make an oversized block."""
+    from chaintrail.chains.bitcoin.blkfiles import read_blocks, scan_blk_file
+    from chaintrail.chains.bitcoin.decode import decode_blocks
+    from chaintrail.sim import economy
+    from chaintrail.sim.run import simulate
+
+    monkeypatch.setattr(economy, "DISTRIBUTION_BLOCK_WEIGHT", 60_000)  # ~1 distribution tx
+    sim = simulate("tiny", 3, tmp_path)
+    refs = [r for f in sim.block_files for r in scan_blk_file(f, bytes(8))]
+    batch = decode_blocks(read_blocks(refs))
+    kinds = np.asarray(pq_kinds(tmp_path))
+    dist_blocks, per_block = np.unique(batch.tx_block[kinds == "distribution"], return_counts=True)
+    assert dist_blocks.size > 1
+    weights = batch.block_weight[dist_blocks]
+    # a block is over the (tiny, patched) limit only if one tx alone is bigger than it
+    assert np.all((weights <= 60_000 + 4 * 2_000) | (per_block == 1)), (weights, per_block)
+
+
+def pq_kinds(out) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(out / "truth" / "txs.parquet", columns=["kind"]).column(0).to_pylist()

@@ -38,6 +38,9 @@ COIN = 100_000_000
 SUBSIDY = 50 * COIN
 MATURITY = 100
 GENESIS_TIME = 1_700_000_000
+# distribution blocks are cut below the consensus limit (4,000,000 weight units) with room
+# for the coinbase; a 400-output distribution tx weighs ~55-70k
+DISTRIBUTION_BLOCK_WEIGHT = 3_800_000
 ROUND_AMOUNTS = (100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 50_000_000)
 
 Scenario = Generator[int, None, None]
@@ -142,7 +145,7 @@ class Economy:
             self._tick(1)
         self.height = h = n_cb + MATURITY + 1
         self._block_start(time)
-        self._distribute(alloc, [self.coinbase_of[k][1] for k in range(1, n_cb + 1)])
+        time = self._distribute(alloc, [self.coinbase_of[k][1] for k in range(1, n_cb + 1)], time)
         self._block_end()
         self.records = scenarios.start_all(self, self.height + 1)
         while L.n_txs < self.p.target_txs:
@@ -186,8 +189,12 @@ class Economy:
             alloc.append((svc.hot_target, svc.hot_addr))
         return alloc
 
-    def _distribute(self, alloc: list[tuple[int, int]], coinbases: list[int]) -> None:
+    def _distribute(self, alloc: list[tuple[int, int]], coinbases: list[int], time: int) -> int:
+        """Hand out the initial allocation in 400-output txs, starting a new block whenever
+        the next tx could push this one past ``DISTRIBUTION_BLOCK_WEIGHT``; returns the time
+        of the last block."""
         L = self.ledger
+        weight = 0
         change = L.new_address(self.genesis, P2WPKH, "change", -1)
         pending = list(alloc)
         carry: list[int] = []
@@ -205,8 +212,17 @@ class Economy:
                     raise ValueError(f"planner bug: {len(pending)} initial allocations unfunded")
                 carry = inputs
                 continue
+            tx_weight = 4 * L.vsize(inputs, [a for _, a in batch] + [change])
+            if weight and weight + tx_weight > DISTRIBUTION_BLOCK_WEIGHT:
+                self._block_end()
+                self.height += 1
+                time += 1 + self.rnd.below(600)
+                self._block_start(time)
+                weight = 0
+            weight += tx_weight
             _, first, cv = spend(L, "distribution", self.genesis, inputs, batch, change, 2)
             carry = [first + cv] if cv >= 0 else []
+        return time
 
     def _economy_block(self) -> None:
         L, h = self.ledger, self.height
