@@ -16,6 +16,7 @@ import pytest
 from chaintrail.errors import ValidationError
 from chaintrail.jobs.ingest import ingest_paths
 from chaintrail.store import ChainStore
+from chaintrail.store.hashmap import utxo_entries
 from chaintrail.store.maps import ChainMaps
 
 from .blockfactory import BLK_0_438, blk_bytes, competing_branch, read_blocks
@@ -36,14 +37,8 @@ def utxo_set(store: ChainStore) -> set[tuple]:
     """The UTXO entries of the store's maps, rebuilt exactly as a writer would load them."""
     store.refresh()
     maps = ChainMaps.load(store.root, store.manifest, store.con())
-    u = maps.utxo
-    used = u["out"] != -1
-    return set(
-        zip(
-            *(u[c][used].tolist() for c in ("k0", "k1", "vout", "out", "value", "addr")),
-            strict=True,
-        )
-    )
+    u = utxo_entries(maps.utxo)
+    return set(zip(*(u[c].tolist() for c in ("k0", "chk", "vout", "out", "value", "addr")), strict=True))  # fmt: skip
 
 
 def ingest(store_dir: Path, *paths: Path, **kw) -> ChainStore:

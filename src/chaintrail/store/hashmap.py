@@ -1,10 +1,20 @@
-"""Open-addressing hash tables in numba over numpy arrays: the address map and the UTXO set.
+"""Lean open-addressing hash tables in numba: the address map and the UTXO set.
 
-Keys are 128-bit fingerprints of the real key (the address key's hash payload and script type,
-or a txid's first 16 bytes) plus, for the UTXO set, the output index. Both fingerprints are
-slices of cryptographic hashes, so a false match has probability ~n/2**128. Linear probing
-with backward-shift deletion keeps tables tombstone-free; callers grow a table (``grow_*``)
-before inserting past ``MAX_LOAD``. A slot is empty when its id/out-id column is -1.
+Both are Robin Hood tables (linear probing; an entry never sits farther from its home slot
+than the one it would displace), so lookups of absent keys stop early and the load factor
+can reach ``MAX_LOAD = 0.9``; deletion shifts the following entries back (no tombstones).
+Capacities are arbitrary (home slot = high 32 bits of a 64-bit hash times the capacity).
+
+* Address map, 12 B/slot: ``fp`` (uint64 fingerprint of the 33-byte key) and ``id``
+  (uint32, ``EMPTY32`` = free). A fingerprint match is confirmed against the key itself,
+  ``key_of(id)``, read from the flat key arrays (``keys_base`` rows ``0..n_base-1``, e.g. a
+  memory-mapped file, then ``keys_tail`` for later ids), so lookups are exact.
+* UTXO set, 28 B/slot: ``k0`` (txid bytes 0-7), ``ov`` (out id in the low 40 bits, vout in
+  the high 24; ``EMPTY64`` = free), ``vc`` (value in the low 51 bits, 13 check bits from txid
+  bytes 8-15 above), ``addr`` (uint32 address id, ``EMPTY32`` = none). A false match needs
+  77 bits of two txids to collide at the same vout: ~1e-6 over the whole chain's inputs.
+
+Callers grow a table (``grow_*``) before inserting past ``MAX_LOAD``.
 """
 
 from __future__ import annotations
@@ -12,12 +22,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-MAX_LOAD = 0.7
+MAX_LOAD = 0.9
+GROWTH = 1.3  # a grown table starts at load MAX_LOAD / GROWTH
+EMPTY32 = np.uint32(0xFFFFFFFF)
+EMPTY64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+OUT_BITS = 40
+VALUE_BITS = 51
+_OUT_MASK = np.uint64((1 << OUT_BITS) - 1)
+_VALUE_MASK = np.uint64((1 << VALUE_BITS) - 1)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _TYPE_MIX = np.uint64(0xD6E8FEB86659FD93)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _le64(row: np.ndarray, start: int) -> np.uint64:
     v = np.uint64(0)
     for b in range(8):
@@ -25,22 +42,23 @@ def _le64(row: np.ndarray, start: int) -> np.uint64:
     return v
 
 
-@njit(cache=True)
-def _rotl(x: np.uint64, r: int) -> np.uint64:
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+@njit(cache=True, inline="always")
+def _slot(h: np.uint64, cap: int) -> np.int64:
+    return np.int64(((h >> np.uint64(32)) * np.uint64(cap)) >> np.uint64(32))
 
 
-@njit(cache=True)
-def fold_address_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n,33) address keys -> two uint64 fingerprints; distinct script types never collide."""
+@njit(cache=True, nogil=True)
+def address_fingerprints(keys: np.ndarray) -> np.ndarray:
+    """(n,33) address keys -> uint64 fingerprints (payload words and script type mixed)."""
     n = keys.shape[0]
-    k0 = np.empty(n, np.uint64)
-    k1 = np.empty(n, np.uint64)
+    fp = np.empty(n, np.uint64)
     for i in range(n):
         row = keys[i]
-        k0[i] = _le64(row, 1) ^ (np.uint64(row[0]) * _TYPE_MIX)
-        k1[i] = _le64(row, 9) ^ _rotl(_le64(row, 17), 21) ^ _rotl(_le64(row, 25), 42)
-    return k0, k1
+        h = _le64(row, 1) ^ (np.uint64(row[0]) * _TYPE_MIX)
+        for w in range(9, 33, 8):
+            h = (h ^ (h >> np.uint64(29))) * _MIX ^ _le64(row, w)
+        fp[i] = (h ^ (h >> np.uint64(32))) * _MIX
+    return fp
 
 
 def fold_txids(txids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,103 +67,140 @@ def fold_txids(txids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(words[:, 0]), np.ascontiguousarray(words[:, 1])
 
 
-@njit(cache=True)
-def _home(k0: np.uint64, sub: np.uint32, mask: np.uint64) -> np.int64:
-    h = (k0 ^ (np.uint64(sub) * _MIX)) * _MIX
-    return np.int64((h >> np.uint64(17)) & mask)
-
-
 # ---------------------------------------------------------------- address map (key -> id)
 
 
 def empty_address_table(capacity: int) -> dict[str, np.ndarray]:
-    """A new address table with ``capacity`` slots (a power of two)."""
-    cap = 1 << max(4, int(capacity - 1).bit_length())
-    return {
-        "k0": np.zeros(cap, np.uint64),
-        "k1": np.zeros(cap, np.uint64),
-        "id": np.full(cap, -1, np.int64),
-    }
+    """A new address table with ``capacity`` slots."""
+    cap = max(16, int(capacity))
+    return {"fp": np.zeros(cap, np.uint64), "id": np.full(cap, EMPTY32, np.uint32)}
 
 
-@njit(cache=True)
-def addr_lookup(t_k0, t_k1, t_id, k0s, k1s) -> np.ndarray:
-    """Ids of the fingerprinted keys, -1 where absent."""
-    mask = np.uint64(t_id.shape[0] - 1)
-    out = np.full(k0s.shape[0], -1, np.int64)
-    for i in range(k0s.shape[0]):
-        s = _home(k0s[i], np.uint32(0), mask)
-        while t_id[s] != -1:
-            if t_k0[s] == k0s[i] and t_k1[s] == k1s[i]:
-                out[i] = t_id[s]
-                break
-            s = (s + 1) & np.int64(mask)
+@njit(cache=True, inline="always")
+def _key_eq(kb, nb, kt, ident, keys, i) -> bool:  # type: ignore[no-untyped-def]
+    if ident < nb:
+        for j in range(33):
+            if kb[ident, j] != keys[i, j]:
+                return False
+    else:
+        r = ident - nb
+        for j in range(33):
+            if kt[r, j] != keys[i, j]:
+                return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _addr_find(t_fp, t_id, kb, nb, kt, fp, keys, i) -> np.int64:  # type: ignore[no-untyped-def]
+    """Slot holding ``keys[i]``, or ``-(slot + 1)`` where the probe stopped (absent)."""
+    cap = t_id.shape[0]
+    s = _slot(fp, cap)
+    d = 0
+    while True:
+        if t_id[s] == EMPTY32:
+            return -(s + 1)
+        sd = s - _slot(t_fp[s], cap)
+        if sd < 0:
+            sd += cap
+        if sd < d:
+            return -(s + 1)
+        if t_fp[s] == fp and _key_eq(kb, nb, kt, np.int64(t_id[s]), keys, i):
+            return s
+        s += 1
+        if s == cap:
+            s = 0
+        d += 1
+
+
+@njit(cache=True, inline="always")
+def _addr_place(t_fp, t_id, s, fp, ident) -> None:  # type: ignore[no-untyped-def]
+    """Robin Hood insert of (fp, ident) starting at slot ``s`` (where the probe stopped)."""
+    cap = t_id.shape[0]
+    d = s - _slot(fp, cap)
+    if d < 0:
+        d += cap
+    while t_id[s] != EMPTY32:
+        sd = s - _slot(t_fp[s], cap)
+        if sd < 0:
+            sd += cap
+        if sd < d:
+            fp, t_fp[s] = t_fp[s], fp
+            ident, t_id[s] = t_id[s], ident
+            d = sd
+        s += 1
+        if s == cap:
+            s = 0
+        d += 1
+    t_fp[s] = fp
+    t_id[s] = ident
+
+
+@njit(cache=True, nogil=True)
+def addr_lookup(t_fp, t_id, kb, nb, kt, fps, keys) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Ids of the keys (``fps`` their fingerprints), -1 where absent."""
+    out = np.full(fps.shape[0], -1, np.int64)
+    for i in range(fps.shape[0]):
+        s = _addr_find(t_fp, t_id, kb, nb, kt, fps[i], keys, i)
+        if s >= 0:
+            out[i] = t_id[s]
     return out
 
 
-@njit(cache=True)
-def addr_assign(t_k0, t_k1, t_id, k0s, k1s, valid, next_id) -> tuple[np.ndarray, np.ndarray]:
-    """Id of each valid key, inserting unseen ones with consecutive ids from ``next_id``.
+@njit(cache=True, nogil=True)
+def addr_assign(t_fp, t_id, kb, nb, kt, fps, keys, valid, next_id):  # type: ignore[no-untyped-def]
+    """Id of each valid key, inserting unseen ones with consecutive ids from ``next_id``
+    (their keys are written to ``kt[id - nb]``: size it first).
 
     Returns (ids, rows of first sightings in input order); ids are -1 where not ``valid``.
     The table must have room for every key (grow first).
     """
-    mask = np.uint64(t_id.shape[0] - 1)
-    n = k0s.shape[0]
+    n = fps.shape[0]
     ids = np.full(n, -1, np.int64)
     first = np.empty(n, np.int64)
     n_first = 0
     for i in range(n):
         if not valid[i]:
             continue
-        s = _home(k0s[i], np.uint32(0), mask)
-        while True:
-            if t_id[s] == -1:
-                t_k0[s] = k0s[i]
-                t_k1[s] = k1s[i]
-                t_id[s] = next_id
-                ids[i] = next_id
-                next_id += 1
-                first[n_first] = i
-                n_first += 1
-                break
-            if t_k0[s] == k0s[i] and t_k1[s] == k1s[i]:
-                ids[i] = t_id[s]
-                break
-            s = (s + 1) & np.int64(mask)
+        s = _addr_find(t_fp, t_id, kb, nb, kt, fps[i], keys, i)
+        if s >= 0:
+            ids[i] = t_id[s]
+            continue
+        for j in range(33):
+            kt[next_id - nb, j] = keys[i, j]
+        _addr_place(t_fp, t_id, -s - 1, fps[i], np.uint32(next_id))
+        ids[i] = next_id
+        next_id += 1
+        first[n_first] = i
+        n_first += 1
     return ids, first[:n_first]
 
 
-@njit(cache=True)
-def addr_delete(t_k0, t_k1, t_id, k0s, k1s) -> int:
+@njit(cache=True, nogil=True)
+def addr_delete(t_fp, t_id, kb, nb, kt, fps, keys) -> int:  # type: ignore[no-untyped-def]
     """Remove the given keys (backward-shift deletion); returns how many were present."""
-    mask = np.int64(t_id.shape[0] - 1)
+    cap = t_id.shape[0]
     removed = 0
-    for i in range(k0s.shape[0]):
-        s = _home(k0s[i], np.uint32(0), np.uint64(mask))
-        while t_id[s] != -1:
-            if t_k0[s] == k0s[i] and t_k1[s] == k1s[i]:
-                break
-            s = (s + 1) & mask
-        if t_id[s] == -1:
+    for i in range(fps.shape[0]):
+        s = _addr_find(t_fp, t_id, kb, nb, kt, fps[i], keys, i)
+        if s < 0:
             continue
         removed += 1
-        hole = s
-        j = s
         while True:
-            j = (j + 1) & mask
-            if t_id[j] == -1:
+            j = s + 1 if s + 1 < cap else 0
+            if t_id[j] == EMPTY32 or _slot(t_fp[j], cap) == j:
                 break
-            home = _home(t_k0[j], np.uint32(0), np.uint64(mask))
-            if (j > hole and (home <= hole or home > j)) or (
-                j < hole and home <= hole and home > j
-            ):
-                t_k0[hole] = t_k0[j]
-                t_k1[hole] = t_k1[j]
-                t_id[hole] = t_id[j]
-                hole = j
-        t_id[hole] = -1
+            t_fp[s] = t_fp[j]
+            t_id[s] = t_id[j]
+            s = j
+        t_id[s] = EMPTY32
     return removed
+
+
+@njit(cache=True, nogil=True)
+def _addr_rehash(t_fp, t_id, fps, ids) -> None:  # type: ignore[no-untyped-def]
+    cap = t_id.shape[0]
+    for i in range(fps.shape[0]):
+        _addr_place(t_fp, t_id, _slot(fps[i], cap), fps[i], ids[i])
 
 
 def grow_address_table(table: dict[str, np.ndarray], n_used: int, n_more: int) -> dict:
@@ -153,99 +208,139 @@ def grow_address_table(table: dict[str, np.ndarray], n_used: int, n_more: int) -
     need = n_used + n_more
     if need <= MAX_LOAD * table["id"].shape[0]:
         return table
-    new = empty_address_table(int(need / MAX_LOAD * 1.5) + 1)
-    used = table["id"] != -1
-    k0, k1, ids = table["k0"][used], table["k1"][used], table["id"][used]
-    _addr_reinsert(new["k0"], new["k1"], new["id"], k0, k1, ids)
+    new = empty_address_table(int(need / MAX_LOAD * GROWTH) + 1)
+    used = table["id"] != EMPTY32
+    _addr_rehash(new["fp"], new["id"], table["fp"][used], table["id"][used])
     return new
 
 
-@njit(cache=True)
-def _addr_reinsert(t_k0, t_k1, t_id, k0s, k1s, ids) -> None:
-    mask = np.uint64(t_id.shape[0] - 1)
-    for i in range(k0s.shape[0]):
-        s = _home(k0s[i], np.uint32(0), mask)
-        while t_id[s] != -1:
-            s = (s + 1) & np.int64(mask)
-        t_k0[s] = k0s[i]
-        t_k1[s] = k1s[i]
-        t_id[s] = ids[i]
-
-
-# ------------------------------------------------- UTXO set ((txid, vout) -> out, value, addr)
+# ----------------------------------------- UTXO set ((txid, vout) -> out id, value, address id)
 
 
 def empty_utxo_table(capacity: int) -> dict[str, np.ndarray]:
-    """A new UTXO table with ``capacity`` slots (a power of two)."""
-    cap = 1 << max(4, int(capacity - 1).bit_length())
+    """A new UTXO table with ``capacity`` slots."""
+    cap = max(16, int(capacity))
     return {
         "k0": np.zeros(cap, np.uint64),
-        "k1": np.zeros(cap, np.uint64),
-        "vout": np.zeros(cap, np.uint32),
-        "out": np.full(cap, -1, np.int64),
-        "value": np.zeros(cap, np.int64),
-        "addr": np.zeros(cap, np.int64),
+        "ov": np.full(cap, EMPTY64, np.uint64),
+        "vc": np.zeros(cap, np.uint64),
+        "addr": np.zeros(cap, np.uint32),
     }
 
 
-@njit(cache=True)
-def _utxo_find(t_k0, t_k1, t_vout, t_out, k0, k1, vout) -> np.int64:
-    mask = np.int64(t_out.shape[0] - 1)
-    s = _home(k0, vout, np.uint64(mask))
-    while t_out[s] != -1:
-        if t_k0[s] == k0 and t_k1[s] == k1 and t_vout[s] == vout:
-            return s
-        s = (s + 1) & mask
-    return np.int64(-1)
+UTXO_COLUMNS = ("k0", "ov", "vc", "addr")
 
 
-@njit(cache=True)
-def _utxo_put(t_k0, t_k1, t_vout, t_out, t_value, t_addr, k0, k1, vout, out, value, addr) -> int:
-    """Insert or overwrite (a duplicate txid, BIP30, replaces the older output); 1 if new."""
-    mask = np.int64(t_out.shape[0] - 1)
-    s = _home(k0, vout, np.uint64(mask))
-    new = 1
-    while t_out[s] != -1:
-        if t_k0[s] == k0 and t_k1[s] == k1 and t_vout[s] == vout:
-            new = 0
-            break
-        s = (s + 1) & mask
-    t_k0[s] = k0
-    t_k1[s] = k1
-    t_vout[s] = vout
-    t_out[s] = out
-    t_value[s] = value
-    t_addr[s] = addr
-    return new
+def utxo_cols(table: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The table's four arrays in kernel argument order."""
+    return tuple(table[c] for c in UTXO_COLUMNS)
 
 
-@njit(cache=True)
-def _utxo_remove_slot(t_k0, t_k1, t_vout, t_out, t_value, t_addr, s) -> None:
-    mask = np.int64(t_out.shape[0] - 1)
-    hole = s
-    j = s
+@njit(cache=True, inline="always")
+def _uhome(k0, vout, cap):  # type: ignore[no-untyped-def]
+    return _slot((k0 ^ (np.uint64(vout) * _MIX)) * _MIX, cap)
+
+
+@njit(cache=True, inline="always")
+def _chk(k1):  # type: ignore[no-untyped-def]
+    return k1 >> np.uint64(VALUE_BITS)
+
+
+@njit(cache=True, inline="always")
+def _uhome_of(t_k0, t_ov, s, cap):  # type: ignore[no-untyped-def]
+    return _uhome(t_k0[s], np.uint32(t_ov[s] >> np.uint64(OUT_BITS)), cap)
+
+
+@njit(cache=True, inline="always")
+def _utxo_find(t_k0, t_ov, t_vc, k0, chk, vout) -> np.int64:  # type: ignore[no-untyped-def]
+    """Slot of (txid, vout), or ``-(slot + 1)`` where the probe stopped (absent)."""
+    cap = t_ov.shape[0]
+    s = _uhome(k0, vout, cap)
+    d = 0
     while True:
-        j = (j + 1) & mask
-        if t_out[j] == -1:
+        if t_ov[s] == EMPTY64:
+            return -(s + 1)
+        sd = s - _uhome_of(t_k0, t_ov, s, cap)
+        if sd < 0:
+            sd += cap
+        if sd < d:
+            return -(s + 1)
+        if (
+            t_k0[s] == k0
+            and (t_ov[s] >> np.uint64(OUT_BITS)) == np.uint64(vout)
+            and (t_vc[s] >> np.uint64(VALUE_BITS)) == chk
+        ):
+            return s
+        s += 1
+        if s == cap:
+            s = 0
+        d += 1
+
+
+@njit(cache=True, inline="always")
+def _utxo_place(t_k0, t_ov, t_vc, t_addr, s, k0, ov, vc, addr) -> None:  # type: ignore[no-untyped-def]
+    cap = t_ov.shape[0]
+    d = s - _uhome(k0, np.uint32(ov >> np.uint64(OUT_BITS)), cap)
+    if d < 0:
+        d += cap
+    while t_ov[s] != EMPTY64:
+        sd = s - _uhome_of(t_k0, t_ov, s, cap)
+        if sd < 0:
+            sd += cap
+        if sd < d:
+            k0, t_k0[s] = t_k0[s], k0
+            ov, t_ov[s] = t_ov[s], ov
+            vc, t_vc[s] = t_vc[s], vc
+            addr, t_addr[s] = t_addr[s], addr
+            d = sd
+        s += 1
+        if s == cap:
+            s = 0
+        d += 1
+    t_k0[s] = k0
+    t_ov[s] = ov
+    t_vc[s] = vc
+    t_addr[s] = addr
+
+
+@njit(cache=True, inline="always")
+def _utxo_put(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out, value, addr) -> int:  # type: ignore[no-untyped-def]
+    """Insert or overwrite (a duplicate txid, BIP30, replaces the older output); 1 if new."""
+    chk = _chk(k1)
+    ov = (np.uint64(vout) << np.uint64(OUT_BITS)) | (np.uint64(out) & _OUT_MASK)
+    vc = (chk << np.uint64(VALUE_BITS)) | (np.uint64(value) & _VALUE_MASK)
+    a = EMPTY32 if addr < 0 else np.uint32(addr)
+    s = _utxo_find(t_k0, t_ov, t_vc, k0, chk, vout)
+    if s >= 0:
+        t_ov[s] = ov
+        t_vc[s] = vc
+        t_addr[s] = a
+        return 0
+    _utxo_place(t_k0, t_ov, t_vc, t_addr, -s - 1, k0, ov, vc, a)
+    return 1
+
+
+@njit(cache=True, inline="always")
+def _utxo_remove_slot(t_k0, t_ov, t_vc, t_addr, s) -> None:  # type: ignore[no-untyped-def]
+    cap = t_ov.shape[0]
+    while True:
+        j = s + 1 if s + 1 < cap else 0
+        if t_ov[j] == EMPTY64 or _uhome_of(t_k0, t_ov, j, cap) == j:
             break
-        home = _home(t_k0[j], t_vout[j], np.uint64(mask))
-        if (j > hole and (home <= hole or home > j)) or (j < hole and home <= hole and home > j):
-            t_k0[hole] = t_k0[j]
-            t_k1[hole] = t_k1[j]
-            t_vout[hole] = t_vout[j]
-            t_out[hole] = t_out[j]
-            t_value[hole] = t_value[j]
-            t_addr[hole] = t_addr[j]
-            hole = j
-    t_out[hole] = -1
+        t_k0[s] = t_k0[j]
+        t_ov[s] = t_ov[j]
+        t_vc[s] = t_vc[j]
+        t_addr[s] = t_addr[j]
+        s = j
+    t_ov[s] = EMPTY64
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def utxo_spend_and_create(
-    t_k0, t_k1, t_vout, t_out, t_value, t_addr,
+    t_k0, t_ov, t_vc, t_addr,
     tx_coinbase, tx_in_start, tx_n_in, tx_out_start, tx_n_out, tx_k0, tx_k1,
     in_k0, in_k1, in_vout, out_value, out_addr, out_spendable, out_id_base,
-):  # fmt: skip
+):  # type: ignore[no-untyped-def]  # fmt: skip
     """Walk txs in order: spend each input's outpoint, then add the tx's spendable outputs.
 
     Returns (prev_out, prev_value, prev_addr, n_delta) per input (-1 where unresolved; coinbase
@@ -260,59 +355,72 @@ def utxo_spend_and_create(
     for t in range(tx_coinbase.shape[0]):
         if not tx_coinbase[t]:
             for j in range(tx_in_start[t], tx_in_start[t] + tx_n_in[t]):
-                s = _utxo_find(t_k0, t_k1, t_vout, t_out, in_k0[j], in_k1[j], in_vout[j])
+                s = _utxo_find(t_k0, t_ov, t_vc, in_k0[j], _chk(in_k1[j]), in_vout[j])
                 if s >= 0:
-                    prev_out[j] = t_out[s]
-                    prev_value[j] = t_value[s]
-                    prev_addr[j] = t_addr[s]
-                    _utxo_remove_slot(t_k0, t_k1, t_vout, t_out, t_value, t_addr, s)
+                    prev_out[j] = np.int64(t_ov[s] & _OUT_MASK)
+                    prev_value[j] = np.int64(t_vc[s] & _VALUE_MASK)
+                    prev_addr[j] = -1 if t_addr[s] == EMPTY32 else np.int64(t_addr[s])
+                    _utxo_remove_slot(t_k0, t_ov, t_vc, t_addr, s)
                     delta -= 1
         for k in range(tx_out_start[t], tx_out_start[t] + tx_n_out[t]):
             if out_spendable[k]:
                 vout = np.uint32(k - tx_out_start[t])
                 delta += _utxo_put(
-                    t_k0, t_k1, t_vout, t_out, t_value, t_addr,
-                    tx_k0[t], tx_k1[t], vout, out_id_base + k, out_value[k], out_addr[k],
+                    t_k0, t_ov, t_vc, t_addr, tx_k0[t], tx_k1[t], vout,
+                    out_id_base + k, out_value[k], out_addr[k],
                 )  # fmt: skip
     return prev_out, prev_value, prev_addr, delta
 
 
-@njit(cache=True)
-def utxo_put_many(t_k0, t_k1, t_vout, t_out, t_value, t_addr, k0, k1, vout, out, value, addr):
+@njit(cache=True, nogil=True)
+def utxo_put_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out, value, addr):  # type: ignore[no-untyped-def]
     """Insert/overwrite entries in order; returns how many were new."""
     new = 0
     for i in range(k0.shape[0]):
-        new += _utxo_put(
-            t_k0, t_k1, t_vout, t_out, t_value, t_addr,
-            k0[i], k1[i], vout[i], out[i], value[i], addr[i],
-        )  # fmt: skip
+        new += _utxo_put(t_k0, t_ov, t_vc, t_addr, k0[i], k1[i], vout[i], out[i], value[i], addr[i])
     return new
 
 
-@njit(cache=True)
-def utxo_remove_many(t_k0, t_k1, t_vout, t_out, t_value, t_addr, k0, k1, vout, out) -> int:
+@njit(cache=True, nogil=True)
+def utxo_remove_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out) -> int:  # type: ignore[no-untyped-def]
     """Remove entries whose key maps to exactly ``out``; returns how many were removed."""
     removed = 0
     for i in range(k0.shape[0]):
-        s = _utxo_find(t_k0, t_k1, t_vout, t_out, k0[i], k1[i], vout[i])
-        if s >= 0 and t_out[s] == out[i]:
-            _utxo_remove_slot(t_k0, t_k1, t_vout, t_out, t_value, t_addr, s)
+        s = _utxo_find(t_k0, t_ov, t_vc, k0[i], _chk(k1[i]), vout[i])
+        if s >= 0 and np.int64(t_ov[s] & _OUT_MASK) == out[i]:
+            _utxo_remove_slot(t_k0, t_ov, t_vc, t_addr, s)
             removed += 1
     return removed
+
+
+@njit(cache=True, nogil=True)
+def _utxo_rehash(t_k0, t_ov, t_vc, t_addr, k0, ov, vc, addr) -> None:  # type: ignore[no-untyped-def]
+    cap = t_ov.shape[0]
+    for i in range(k0.shape[0]):
+        s = _uhome(k0[i], np.uint32(ov[i] >> np.uint64(OUT_BITS)), cap)
+        _utxo_place(t_k0, t_ov, t_vc, t_addr, s, k0[i], ov[i], vc[i], addr[i])
 
 
 def grow_utxo_table(table: dict[str, np.ndarray], n_used: int, n_more: int) -> dict:
     """The table itself if ``n_used + n_more`` fits under MAX_LOAD, else a rehashed larger one."""
     need = n_used + n_more
-    if need <= MAX_LOAD * table["out"].shape[0]:
+    if need <= MAX_LOAD * table["ov"].shape[0]:
         return table
-    new = empty_utxo_table(int(need / MAX_LOAD * 1.5) + 1)
-    used = table["out"] != -1
-    cols = [table[c][used] for c in ("k0", "k1", "vout", "out", "value", "addr")]
-    utxo_put_many(*(new[c] for c in ("k0", "k1", "vout", "out", "value", "addr")), *cols)
+    new = empty_utxo_table(int(need / MAX_LOAD * GROWTH) + 1)
+    used = table["ov"] != EMPTY64
+    _utxo_rehash(*utxo_cols(new), *(table[c][used] for c in UTXO_COLUMNS))
     return new
 
 
-def utxo_cols(table: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-    """The table's six arrays in kernel argument order."""
-    return tuple(table[c] for c in ("k0", "k1", "vout", "out", "value", "addr"))
+def utxo_entries(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The used entries unpacked: k0, chk (13 check bits), vout, out, value, addr (-1 none)."""
+    used = table["ov"] != EMPTY64
+    ov, vc, addr = table["ov"][used], table["vc"][used], table["addr"][used]
+    return {
+        "k0": table["k0"][used],
+        "chk": vc >> np.uint64(VALUE_BITS),
+        "vout": (ov >> np.uint64(OUT_BITS)).astype(np.int64),
+        "out": (ov & _OUT_MASK).astype(np.int64),
+        "value": (vc & _VALUE_MASK).astype(np.int64),
+        "addr": np.where(addr == EMPTY32, -1, addr.astype(np.int64)),
+    }

@@ -2,8 +2,9 @@
 
 * txids: a per-generation cache of every txid (internal order, by tx id), the first word of
   each sorted with its tx id (binary search), and each tx's first output id;
-* addresses: the writer's address-map snapshot (memory-mapped numba hash table) plus, if a
-  crash left it behind the manifest, a DuckDB look at the addresses committed after it;
+* addresses: the writer's address-map snapshot (memory-mapped numba hash table and keys
+  file) plus, if a crash left it behind the manifest, a DuckDB look at the addresses
+  committed after it;
   address strings by id come from a per-generation cache (offsets + UTF-8 bytes).
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from chaintrail.store import hashmap as hm
+from chaintrail.store.addressmap import KEYS_FILE, lookup, map_keys
 from chaintrail.store.cache import cached_arrays, fixed_column, numpy_column, read_column
 from chaintrail.store.layout import Manifest
 from chaintrail.store.maps import find_snapshot
@@ -59,6 +60,9 @@ class TxIndex:
         return np.searchsorted(self.first_out, out_ids, "right") - 1
 
 
+_NO_KEYS = np.zeros((1, 33), np.uint8)
+
+
 class AddressIndex:
     """Address key -> address id, and address id -> string, for one store generation."""
 
@@ -70,9 +74,8 @@ class AddressIndex:
         if snap is not None:
             meta = json.loads((snap / "meta.json").read_text())
             self._covered = int(meta["n_addresses"])
-            self._table = {
-                c: np.load(snap / f"addr_{c}.npy", mmap_mode="r") for c in ("k0", "k1", "id")
-            }
+            self._table = {c: np.load(snap / f"addr_{c}.npy", mmap_mode="r") for c in ("fp", "id")}
+            self._keys = map_keys(root / "maps" / KEYS_FILE, self._covered)
         self._strings: dict[str, np.ndarray] | None = None
 
     def ids_of_keys(self, keys: np.ndarray) -> np.ndarray:
@@ -80,8 +83,7 @@ class AddressIndex:
         keys = np.ascontiguousarray(keys, np.uint8).reshape(-1, 33)
         out = np.full(keys.shape[0], -1, np.int64)
         if self._table is not None and keys.shape[0]:
-            k0, k1 = hm.fold_address_keys(keys)
-            out = hm.addr_lookup(self._table["k0"], self._table["k1"], self._table["id"], k0, k1)
+            out = lookup(self._table, self._keys, _NO_KEYS, keys)
             out[out >= self.m.n_addresses] = -1
         if self._covered < self.m.n_addresses:
             for i in np.flatnonzero(out < 0):

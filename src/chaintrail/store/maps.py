@@ -21,19 +21,19 @@ import pyarrow as pa
 from chaintrail.chains.model import NO_ADDRESS, BlockBatch, ScriptType, hash_to_hex
 from chaintrail.errors import StoreError, ValidationError
 from chaintrail.store import hashmap as hm
+from chaintrail.store.addressmap import KEYS_FILE, AddressMap, keys_file_ok
 from chaintrail.store.layout import Manifest, Segment, fsync_dir, segment_dir
 from chaintrail.store.segments import ResolvedBatch, read_segment_table
 
-UTXO_COLS = ("k0", "k1", "vout", "out", "value", "addr")
+MAP_FORMAT = 2  # snapshot layout: 12-byte address slots + keys file, 28-byte UTXO slots
 
 
 class ChainMaps:
     """Address map and UTXO set for the chain as committed (plus the batch being applied)."""
 
     def __init__(self) -> None:
-        self.addr = hm.empty_address_table(1 << 10)
+        self.addr = AddressMap()
         self.utxo = hm.empty_utxo_table(1 << 10)
-        self.n_addresses = 0
         self.n_utxos = 0
         self.segment_ids: list[int] = []
 
@@ -48,13 +48,7 @@ class ChainMaps:
         (unless ``allow_gaps``). After an error the maps are unusable: reload them.
         """
         has_addr = b.out_addr_key[:, 0] != NO_ADDRESS
-        k0, k1 = hm.fold_address_keys(np.ascontiguousarray(b.out_addr_key))
-        self.addr = hm.grow_address_table(self.addr, self.n_addresses, int(has_addr.sum()))
-        out_addr, first = hm.addr_assign(
-            self.addr["k0"], self.addr["k1"], self.addr["id"], k0, k1, has_addr,
-            np.int64(self.n_addresses),
-        )  # fmt: skip
-        self.n_addresses += int(first.shape[0])
+        out_addr, first = self.addr.assign(b.out_addr_key, has_addr)
 
         tx_k0, tx_k1 = hm.fold_txids(b.txid)
         in_k0, in_k1 = hm.fold_txids(b.in_prev_txid)
@@ -104,15 +98,9 @@ class ChainMaps:
         d = segment_dir(root, seg)
         addrs = read_segment_table(d, "addresses", ["address_id", "key"])
         keys = _fixed_to_numpy(addrs.column("key"), 33)
-        k0, k1 = hm.fold_address_keys(keys)
-        self.addr = hm.grow_address_table(self.addr, self.n_addresses, keys.shape[0])
-        ids, _ = hm.addr_assign(
-            self.addr["k0"], self.addr["k1"], self.addr["id"], k0, k1,
-            np.ones(keys.shape[0], np.bool_), np.int64(self.n_addresses),
-        )  # fmt: skip
+        ids, _ = self.addr.assign(keys, np.ones(keys.shape[0], np.bool_))
         if not np.array_equal(ids, addrs.column("address_id").to_numpy()):
             raise StoreError(f"{d}: address ids do not replay; the store is inconsistent")
-        self.n_addresses += keys.shape[0]
         created = con.execute(
             f"""SELECT o.out_id, t.txid, o.vout, o.value, coalesce(o.address_id, -1)
                 FROM read_parquet('{d}/outputs.parquet') o
@@ -132,13 +120,7 @@ class ChainMaps:
 
         ``con`` must have views over ``old``'s segments.
         """
-        keys = con.sql(
-            f"SELECT key FROM addresses WHERE address_id >= {keep.n_addresses} ORDER BY address_id"
-        ).to_arrow_table()
-        k = _fixed_to_numpy(keys.column("key"), 33)
-        k0, k1 = hm.fold_address_keys(k)
-        hm.addr_delete(self.addr["k0"], self.addr["k1"], self.addr["id"], k0, k1)
-        self.n_addresses = keep.n_addresses
+        self.addr.truncate(keep.n_addresses)
         created = con.execute(
             f"""SELECT o.out_id, t.txid, o.vout, o.value, coalesce(o.address_id, -1)
                 FROM outputs o JOIN txs t USING (tx_id)
@@ -166,6 +148,11 @@ class ChainMaps:
             np.asarray(cols[3], np.int64), np.asarray(cols[4], np.int64),
         )  # fmt: skip
 
+    @property
+    def n_addresses(self) -> int:
+        """Addresses in the map (ids ``0..n-1``)."""
+        return self.addr.n
+
     def _remove(self, rows: dict[str, np.ndarray]) -> None:
         out = np.asarray(rows["out_id"], np.int64)
         k0, k1 = _txid_words(rows["txid"])
@@ -184,11 +171,11 @@ class ChainMaps:
         tmp = maps / f".tmp-{generation:08d}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        for name, arr in self.addr.items():
-            _save(tmp / f"addr_{name}.npy", arr)
+        self.addr.save(tmp, maps / KEYS_FILE)
         for name, arr in self.utxo.items():
             _save(tmp / f"utxo_{name}.npy", arr)
         meta = {
+            "format": MAP_FORMAT,
             "generation": generation,
             "segment_ids": self.segment_ids,
             "n_addresses": self.n_addresses,
@@ -202,7 +189,7 @@ class ChainMaps:
         os.replace(tmp, final)
         fsync_dir(maps)
         for old in maps.iterdir():
-            if old != final:
+            if old != final and old.name != KEYS_FILE:
                 shutil.rmtree(old, ignore_errors=True)
         return final
 
@@ -213,9 +200,8 @@ class ChainMaps:
         snap = find_snapshot(root, m)
         if snap is not None:
             meta = json.loads((snap / "meta.json").read_text())
-            maps.addr = {c: np.load(snap / f"addr_{c}.npy") for c in ("k0", "k1", "id")}
-            maps.utxo = {c: np.load(snap / f"utxo_{c}.npy") for c in UTXO_COLS}
-            maps.n_addresses = meta["n_addresses"]
+            maps.addr = AddressMap.load(snap, root / "maps" / KEYS_FILE, meta["n_addresses"])
+            maps.utxo = {c: np.load(snap / f"utxo_{c}.npy") for c in hm.UTXO_COLUMNS}
             maps.n_utxos = meta["n_utxos"]
             maps.segment_ids = list(meta["segment_ids"])
         for seg in m.segments[len(maps.segment_ids) :]:
@@ -235,7 +221,10 @@ def find_snapshot(root: Path, m: Manifest) -> Path | None:
         except (OSError, ValueError):
             continue
         covered = meta["segment_ids"]
-        if ids[: len(covered)] == covered:
+        usable = meta.get("format") == MAP_FORMAT and keys_file_ok(
+            maps / KEYS_FILE, int(meta["n_addresses"])
+        )
+        if usable and ids[: len(covered)] == covered:
             return snap
     return None
 
