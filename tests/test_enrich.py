@@ -72,3 +72,20 @@ def test_an_analyst_tag_shows_on_the_address_and_in_the_tx(capsys, store: Path) 
     tx = _run(capsys, "tx", HAL_TX, "--store", str(store))
     labels = {o["address"]: o["label"] for o in tx["outputs"]}
     assert labels == {HAL: "Hal Finney", SATOSHI: None}
+
+
+def test_cluster_info_shows_member_labels_and_conflicting_actors(capsys, store: Path) -> None:
+    from chaintrail.intel.attribution import add_tag
+
+    info = _run(capsys, "address", SATOSHI, "--store", str(store))
+    cid = str(info["cluster_id"])
+    before = _run(capsys, "cluster-info", cid, "--store", str(store))
+    assert before["label"] is None and before["conflicting_actors"] is False
+    add_tag(store, SATOSHI, "Satoshi Nakamoto", "user", actor="satoshi")
+    add_tag(store, cid, "Early miner", "miner", subject_type="cluster", actor="early-miner")
+    after = _run(capsys, "cluster-info", cid, "--store", str(store))
+    # the cluster's own tag ranks first; the member's tag is listed, and the two actors conflict
+    assert after["label"] == "Early miner" and after["category"] == "miner"
+    assert [x["label"] for x in after["labels"]] == ["Early miner", "Satoshi Nakamoto"]
+    assert after["conflicting_actors"] is True
+    assert {a["actor"] for a in after["actors"]} == {"satoshi", "early-miner"}

@@ -71,3 +71,37 @@ def enrich_tx(store: Any, info: dict[str, Any]) -> dict[str, Any]:
     out = dict(info)
     out["heuristics"] = tx_heuristics(store, store.tx_id(info["txid"]))
     return out
+
+
+def enrich_cluster(store: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` (a cluster-info dict) plus its attribution: ``label``/``category`` (the label
+    carried by most tagged member addresses, cluster-level tags first), ``labels`` (each
+    distinct label with its category and how many tags carry it), ``actors`` and
+    ``conflicting_actors`` (more than one actor named inside one cluster is shown, not hidden)."""
+    from chaintrail.intel.views import cluster_tags
+
+    if not (store.root / "intel.duckdb").exists():
+        return {**info, "label": None, "category": None, "labels": [], "actors": [],
+                "conflicting_actors": False}  # fmt: skip
+    view = cluster_tags(store.root, int(info["cluster_id"]))
+    own: dict[tuple[str, str | None], int] = {}  # tags on the cluster itself
+    members: dict[tuple[str, str | None], int] = {}  # tags on member addresses
+    for t in view["tags"]:
+        bucket = members if "inherited_from" in t else own
+        key = (t["label"], t.get("category"))
+        bucket[key] = bucket.get(key, 0) + 1
+    keys = sorted(set(own) | set(members), key=lambda k: (-own.get(k, 0), -members.get(k, 0), k[0]))
+    labels = [
+        {"label": lab, "category": cat, "cluster_tags": own.get((lab, cat), 0),
+         "address_tags": members.get((lab, cat), 0)}
+        for lab, cat in keys
+    ]  # fmt: skip
+    best = labels[0] if labels else None
+    return {
+        **info,
+        "label": best["label"] if best else None,
+        "category": best["category"] if best else None,
+        "labels": labels,
+        "actors": view["actors"],
+        "conflicting_actors": view["conflicting_actors"],
+    }

@@ -185,6 +185,9 @@ def cluster_info(
         "script_types": {k[2:]: v for k, v in row.items() if k.startswith("n_") and v},
         "addresses": addresses,
     }
+    from chaintrail.enrich import enrich_cluster
+
+    info = enrich_cluster(st, info)
     if json_out:
         emit_json(info)
         return
@@ -196,6 +199,16 @@ def cluster_info(
         out.add_row(key, f"{value:,}" if key == "size" else f"{_btc(value)} BTC")
     out.add_row("first/last seen", f"{info['first_seen']} .. {info['last_seen']}")
     out.add_row("script types", ", ".join(f"{k}: {v}" for k, v in info["script_types"].items()))
+    if info["labels"]:
+        out.add_row(
+            "labels",
+            "\n".join(
+                f"{x['label']} ({x['category'] or '-'}; {x['cluster_tags'] + x['address_tags']} tags)"
+                for x in info["labels"][:10]
+            ),
+        )
+    if info["conflicting_actors"]:
+        out.add_row("[red]conflicting actors[/]", ", ".join(a["actor"] for a in info["actors"]))
     out.add_row(f"addresses (first {limit})", "\n".join(a or "-" for a in addresses))
     console.print(out)
 
