@@ -81,11 +81,9 @@ def step_simulate(out: Path, preset: str, seed: int) -> tuple[Path, dict]:
     scenarios = json.loads((sim / "truth" / "scenarios.json").read_text())["scenarios"]
     ransom = next(s for s in scenarios if s["kind"] == "ransomware")
     console.print(
-        f"The ransomware case: victims paid {len(ransom['seed_addresses'])} ransom addresses "
-        f"(the seeds an investigator starts from), {_btc(ransom['total_amount'])} in all:"
+        f"The ransomware case: victims paid the {len(ransom['seed_addresses'])} ransom addresses "
+        f"listed above (the seeds an investigator starts from), {_btc(ransom['total_amount'])} in all."
     )
-    for a in ransom["seed_addresses"]:
-        console.print(f"  {a}")
     return store, ransom
 
 
