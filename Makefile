@@ -27,8 +27,9 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(VENV)/bin/pytest
 
+# make bench [CHAIN=simulate-output-dir] [TAGPACKS=path/to/graphsense-tagpacks]
 bench: $(STAMP)
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(if $(CHAIN),--chain $(CHAIN)) $(if $(TAGPACKS),--tagpacks $(TAGPACKS))
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) chaintrail-data .pytest_cache
