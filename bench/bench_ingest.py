@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 MAGIC = bytes.fromhex("f9beb4d9")
 
 
@@ -143,11 +145,13 @@ def report(name: str, paths: list[Path], allow_gaps: bool, workdir: Path) -> Non
     r = run_ingest(store, paths, allow_gaps)
     rate = r["txs"] / r["seconds"]
     base = bitcoinlib_rate(paths)
+    dec = decode_rate(paths)
     st = r["stats"]
     print(
         f"[{name}] {r['txs']:,} txs ingested in {r['seconds']:.2f} s = {rate:,.0f} tx/s end to end"
     )
     print(f"[{name}] python-bitcoinlib CBlock.deserialize (same bytes): {base:,.0f} tx/s; ratio {rate / base:.1f}x")  # fmt: skip
+    print(f"[{name}] chaintrail decode alone (read + decode, one thread): {dec:,.0f} tx/s; {dec / base:.1f}x python-bitcoinlib")  # fmt: skip
     print(f"[{name}] store: {st['parquet_bytes'] / max(1, r['txs']):.1f} Parquet bytes/tx, "
           f"{st['store_bytes'] / max(1, r['txs']):.1f} total bytes/tx (incl. map snapshot); "
           f"{st['outputs']:,} outputs, {st['inputs']:,} inputs, {st['addresses']:,} addresses")  # fmt: skip
@@ -157,8 +161,28 @@ def report(name: str, paths: list[Path], allow_gaps: bool, workdir: Path) -> Non
         rows = {"txs": st["txs"], "inputs": st["inputs"], "outputs": st["outputs"],
                 "addresses": st["addresses"], "blocks": st["blocks"]}[table]  # fmt: skip
         print(f"[{name}]   {table}: {size:,} bytes, {size / max(1, rows):.1f} bytes/row")
-    maps = sum(f.stat().st_size for f in store.glob("maps/*/*.npy"))
-    print(f"[{name}]   map snapshot: {maps:,} bytes")
+    maps = sum(f.stat().st_size for f in store.glob("maps/**/*") if f.is_file())
+    print(f"[{name}]   map snapshot: {maps:,} bytes (tables + address keys file)")
+    snap = max(store.glob("maps/snap-*"))
+    a_slots = np.load(snap / "addr_slot.npy", mmap_mode="r").shape[0]
+    u_slots = np.load(snap / "utxo_ov.npy", mmap_mode="r").shape[0]
+    print(f"[{name}]   address map: {st['addresses']:,} in {a_slots:,} slots x 8 B "
+          f"(load {st['addresses'] / a_slots:.2f}); UTXO set: {st['utxos']:,} in {u_slots:,} "
+          f"slots x 28 B (load {st['utxos'] / u_slots:.2f})")  # fmt: skip
+
+
+def decode_rate(paths: list[Path]) -> float:
+    """tx/s of chaintrail's decoder alone over the same files (read + decode, 48 MB batches)."""
+    from chaintrail.jobs.ingest import DEFAULT_BATCH_BYTES, _groups
+    from chaintrail.jobs.ingest_sources import collect_items, load_batch
+
+    items = collect_items(paths)
+    groups = list(_groups(items, DEFAULT_BATCH_BYTES, None))
+    load_batch(items[groups[0][0] : groups[0][0] + 1])  # numba cache load, not timed
+    n, t0 = 0, time.perf_counter()
+    for a, b in groups:
+        n += load_batch(items[a:b]).n_txs
+    return n / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -171,7 +195,7 @@ def main() -> None:
     a = ap.parse_args()
     workdir = a.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"workdir {workdir}; cpu count {os.cpu_count()}")
+    print(f"workdir {workdir}; cpu count {os.cpu_count()}; load average {os.getloadavg()}")
     blk = [p for p in a.paths if blocks_of(p) and p.read_bytes()[:4] == MAGIC]
     single = [p for p in a.paths if p not in blk]
     if blk:
@@ -185,6 +209,7 @@ def main() -> None:
         n = synthetic_chain(chain, a.synthetic_txs)
         print(f"[synthetic] generated {n:,} txs ({chain.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t0:.0f} s")  # fmt: skip
         report("synthetic", [chain], False, workdir)
+    print(f"load average at the end {os.getloadavg()}")
     _ = resource  # RSS is measured inside the ingest subprocess
 
 

@@ -73,7 +73,8 @@ def test_address_map_assigns_first_seen_ids_verifies_keys_and_deletes() -> None:
     ids, first = m.assign(keys, np.ones(3000, bool))
     assert ids[:1500].tolist() == list(range(1500)) and (ids[1500:] == ids[:1500]).all()
     assert first.tolist() == list(range(1500)) and m.n == 1500
-    assert m.table["id"].nbytes + m.table["fp"].nbytes == 12 * m.table["id"].shape[0]
+    assert m.table["slot"].nbytes == 8 * m.table["slot"].shape[0]
+    assert sorted(hm.address_slot_ids(m.table).tolist()) == list(range(1500))
     m.truncate(700)
     assert m.lookup(keys[:1500]).tolist() == list(range(700)) + [-1] * 800
 
@@ -81,14 +82,16 @@ def test_address_map_assigns_first_seen_ids_verifies_keys_and_deletes() -> None:
 def test_address_map_fingerprint_collision_is_resolved_by_the_key() -> None:
     keys = np.zeros((2, 33), np.uint8)
     keys[:, 0], keys[0, 5], keys[1, 5] = 2, 1, 2
-    t = hm.empty_address_table(16)
+    t = hm.empty_address_table(16)["slot"]
     clash = hm.address_fingerprints(keys[1:])
-    # id 0 holds keys[0] but is filed under keys[1]'s fingerprint (a 64-bit collision)
-    hm._addr_rehash(t["fp"], t["id"], clash, np.zeros(1, np.uint32))
+    # id 0 holds keys[0] but is filed under keys[1]'s fingerprint (a fingerprint collision)
+    hm._addr_rehash(t, clash & ~np.uint64(0xFFFFFFFF))
     tail = np.zeros((4, 33), np.uint8)
-    args = (t["fp"], t["id"], keys[:1], 1, tail)
+    args = (t, keys[:1], 1, tail)
     assert hm.addr_lookup(*args, clash, keys[1:]).tolist() == [-1]  # the key check rejects it
     assert hm.addr_lookup(*args, clash, keys[:1]).tolist() == [0]
     ids, first = hm.addr_assign(*args, clash, keys[1:], np.ones(1, bool), np.int64(1))
     assert ids.tolist() == [1] and first.tolist() == [0] and (tail[0] == keys[1]).all()
     assert hm.addr_lookup(*args, np.repeat(clash, 2), keys).tolist() == [0, 1]
+    assert hm.addr_delete(*args, clash, keys[:1]) == 1
+    assert hm.addr_lookup(*args, np.repeat(clash, 2), keys).tolist() == [-1, 1]

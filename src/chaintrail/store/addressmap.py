@@ -1,6 +1,6 @@
-"""The address map: 33-byte address key -> dense address id, exact, 12 bytes per slot.
+"""The address map: 33-byte address key -> dense address id, exact, 8 bytes per slot.
 
-The hash table (:mod:`hashmap`) holds a 64-bit fingerprint and a uint32 id per slot; the
+The hash table (:mod:`hashmap`) holds a 32-bit fingerprint and a uint32 id per slot; the
 keys themselves, needed to confirm a fingerprint match, are a flat ``(n, 33)`` array indexed
 by id: ids below ``n_base`` read a memory-mapped file (``maps/addr_keys.bin``, written at
 snapshots, append-only), later ids an in-RAM tail. So RAM holds the table plus the keys of
@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from chaintrail.errors import StoreError
 from chaintrail.store import hashmap as hm
 
 KEY = 33
 KEYS_FILE = "addr_keys.bin"
+MAX_IDS = (1 << 32) - 1
 
 
 def map_keys(path: Path, n: int) -> np.ndarray:
@@ -48,9 +50,11 @@ class AddressMap:
         return int(self.base.shape[0])
 
     def _reserve(self, n_more: int) -> None:
+        if self.n + n_more >= MAX_IDS:
+            raise StoreError(f"address map full: ids are uint32 (at most {MAX_IDS - 1:,})")
         need = self.n + n_more - self.n_base
         if need > self.tail.shape[0]:
-            tail = np.zeros((max(need, int(self.tail.shape[0] * 1.5)), KEY), np.uint8)
+            tail = np.empty((max(need, self.tail.shape[0] * 2), KEY), np.uint8)
             used = self.n - self.n_base
             tail[:used] = self.tail[:used]
             self.tail = tail
@@ -65,7 +69,7 @@ class AddressMap:
         self._reserve(int(np.count_nonzero(valid)))
         fps = hm.address_fingerprints(keys)
         ids, first = hm.addr_assign(
-            self.table["fp"], self.table["id"], self.base, self.n_base, self.tail, fps, keys,
+            self.table["slot"], self.base, self.n_base, self.tail, fps, keys,
             np.ascontiguousarray(valid, np.bool_), np.int64(self.n),
         )  # fmt: skip
         self.n += int(first.shape[0])
@@ -83,9 +87,8 @@ class AddressMap:
         gone = np.concatenate([self.base[n:], self.tail[: self.n - self.n_base]])[-(self.n - n) :]
         fps = hm.address_fingerprints(np.ascontiguousarray(gone))
         removed = hm.addr_delete(
-            self.table["fp"], self.table["id"], self.base, self.n_base, self.tail, fps,
-            np.ascontiguousarray(gone),
-        )  # fmt: skip
+            self.table["slot"], self.base, self.n_base, self.tail, fps, np.ascontiguousarray(gone)
+        )
         assert removed == gone.shape[0], "address map out of step with its keys"
         if n < self.n_base:
             self.base = self.base[:n]
@@ -111,7 +114,7 @@ class AddressMap:
     def load(cls, snap_dir: Path, keys_path: Path, n: int) -> AddressMap:
         """The map saved in ``snap_dir`` covering ``n`` addresses."""
         m = cls()
-        m.table = {c: np.load(snap_dir / f"addr_{c}.npy") for c in ("fp", "id")}
+        m.table = {"slot": np.load(snap_dir / "addr_slot.npy")}
         m.base = map_keys(keys_path, n)
         m.n = n
         return m
@@ -122,7 +125,7 @@ def lookup(table: dict[str, np.ndarray], base: np.ndarray, tail: np.ndarray, key
     if keys.shape[0] == 0:
         return np.zeros(0, np.int64)
     fps = hm.address_fingerprints(keys)
-    return hm.addr_lookup(table["fp"], table["id"], base, base.shape[0], tail, fps, keys)
+    return hm.addr_lookup(table["slot"], base, base.shape[0], tail, fps, keys)
 
 
 def keys_file_ok(keys_path: Path, n: int) -> bool:

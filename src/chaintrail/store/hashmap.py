@@ -5,10 +5,11 @@ than the one it would displace), so lookups of absent keys stop early and the lo
 can reach ``MAX_LOAD = 0.9``; deletion shifts the following entries back (no tombstones).
 Capacities are arbitrary (home slot = high 32 bits of a 64-bit hash times the capacity).
 
-* Address map, 12 B/slot: ``fp`` (uint64 fingerprint of the 33-byte key) and ``id``
-  (uint32, ``EMPTY32`` = free). A fingerprint match is confirmed against the key itself,
-  ``key_of(id)``, read from the flat key arrays (``keys_base`` rows ``0..n_base-1``, e.g. a
-  memory-mapped file, then ``keys_tail`` for later ids), so lookups are exact.
+* Address map, 8 B/slot: one uint64, the high 32 bits of the key's 64-bit hash (they also
+  give the home slot) above a uint32 id (``EMPTY64`` = free). A fingerprint match is
+  confirmed against the key itself, read by id from the flat key arrays (``kb`` rows
+  ``0..nb-1``, e.g. a memory-mapped file, then ``kt`` for later ids), so lookups are exact;
+  a needless key read happens ~once per 2**32 probes. One array: one cache miss per probe.
 * UTXO set, 28 B/slot: ``k0`` (txid bytes 0-7), ``ov`` (out id in the low 40 bits, vout in
   the high 24; ``EMPTY64`` = free), ``vc`` (value in the low 51 bits, 13 check bits from txid
   bytes 8-15 above), ``addr`` (uint32 address id, ``EMPTY32`` = none). A false match needs
@@ -30,6 +31,7 @@ OUT_BITS = 40
 VALUE_BITS = 51
 _OUT_MASK = np.uint64((1 << OUT_BITS) - 1)
 _VALUE_MASK = np.uint64((1 << VALUE_BITS) - 1)
+_ID_MASK = np.uint64(0xFFFFFFFF)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _TYPE_MIX = np.uint64(0xD6E8FEB86659FD93)
 
@@ -71,9 +73,9 @@ def fold_txids(txids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def empty_address_table(capacity: int) -> dict[str, np.ndarray]:
-    """A new address table with ``capacity`` slots."""
+    """A new address table with ``capacity`` slots (one uint64 each: fingerprint << 32 | id)."""
     cap = max(16, int(capacity))
-    return {"fp": np.zeros(cap, np.uint64), "id": np.full(cap, EMPTY32, np.uint32)}
+    return {"slot": np.full(cap, EMPTY64, np.uint64)}
 
 
 @njit(cache=True, inline="always")
@@ -91,20 +93,28 @@ def _key_eq(kb, nb, kt, ident, keys, i) -> bool:  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def _addr_find(t_fp, t_id, kb, nb, kt, fp, keys, i) -> np.int64:  # type: ignore[no-untyped-def]
+def _ahome(v, cap):  # type: ignore[no-untyped-def]
+    """Home slot of a stored slot value (or of ``fp << 32``): from its fingerprint bits."""
+    return np.int64(((v >> np.uint64(32)) * np.uint64(cap)) >> np.uint64(32))
+
+
+@njit(cache=True, inline="always")
+def _addr_find(t, kb, nb, kt, fp, keys, i) -> np.int64:  # type: ignore[no-untyped-def]
     """Slot holding ``keys[i]``, or ``-(slot + 1)`` where the probe stopped (absent)."""
-    cap = t_id.shape[0]
-    s = _slot(fp, cap)
+    cap = t.shape[0]
+    hi = fp >> np.uint64(32)
+    s = _ahome(fp, cap)
     d = 0
     while True:
-        if t_id[s] == EMPTY32:
+        v = t[s]
+        if v == EMPTY64:
             return -(s + 1)
-        sd = s - _slot(t_fp[s], cap)
+        sd = s - _ahome(v, cap)
         if sd < 0:
             sd += cap
         if sd < d:
             return -(s + 1)
-        if t_fp[s] == fp and _key_eq(kb, nb, kt, np.int64(t_id[s]), keys, i):
+        if (v >> np.uint64(32)) == hi and _key_eq(kb, nb, kt, np.int64(v & _ID_MASK), keys, i):
             return s
         s += 1
         if s == cap:
@@ -113,41 +123,39 @@ def _addr_find(t_fp, t_id, kb, nb, kt, fp, keys, i) -> np.int64:  # type: ignore
 
 
 @njit(cache=True, inline="always")
-def _addr_place(t_fp, t_id, s, fp, ident) -> None:  # type: ignore[no-untyped-def]
-    """Robin Hood insert of (fp, ident) starting at slot ``s`` (where the probe stopped)."""
-    cap = t_id.shape[0]
-    d = s - _slot(fp, cap)
+def _addr_place(t, s, v) -> None:  # type: ignore[no-untyped-def]
+    """Robin Hood insert of slot value ``v`` starting at slot ``s`` (where the probe stopped)."""
+    cap = t.shape[0]
+    d = s - _ahome(v, cap)
     if d < 0:
         d += cap
-    while t_id[s] != EMPTY32:
-        sd = s - _slot(t_fp[s], cap)
+    while t[s] != EMPTY64:
+        sd = s - _ahome(t[s], cap)
         if sd < 0:
             sd += cap
         if sd < d:
-            fp, t_fp[s] = t_fp[s], fp
-            ident, t_id[s] = t_id[s], ident
+            v, t[s] = t[s], v
             d = sd
         s += 1
         if s == cap:
             s = 0
         d += 1
-    t_fp[s] = fp
-    t_id[s] = ident
+    t[s] = v
 
 
 @njit(cache=True, nogil=True)
-def addr_lookup(t_fp, t_id, kb, nb, kt, fps, keys) -> np.ndarray:  # type: ignore[no-untyped-def]
+def addr_lookup(t, kb, nb, kt, fps, keys) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Ids of the keys (``fps`` their fingerprints), -1 where absent."""
     out = np.full(fps.shape[0], -1, np.int64)
     for i in range(fps.shape[0]):
-        s = _addr_find(t_fp, t_id, kb, nb, kt, fps[i], keys, i)
+        s = _addr_find(t, kb, nb, kt, fps[i], keys, i)
         if s >= 0:
-            out[i] = t_id[s]
+            out[i] = np.int64(t[s] & _ID_MASK)
     return out
 
 
 @njit(cache=True, nogil=True)
-def addr_assign(t_fp, t_id, kb, nb, kt, fps, keys, valid, next_id):  # type: ignore[no-untyped-def]
+def addr_assign(t, kb, nb, kt, fps, keys, valid, next_id):  # type: ignore[no-untyped-def]
     """Id of each valid key, inserting unseen ones with consecutive ids from ``next_id``
     (their keys are written to ``kt[id - nb]``: size it first).
 
@@ -161,13 +169,14 @@ def addr_assign(t_fp, t_id, kb, nb, kt, fps, keys, valid, next_id):  # type: ign
     for i in range(n):
         if not valid[i]:
             continue
-        s = _addr_find(t_fp, t_id, kb, nb, kt, fps[i], keys, i)
+        s = _addr_find(t, kb, nb, kt, fps[i], keys, i)
         if s >= 0:
-            ids[i] = t_id[s]
+            ids[i] = np.int64(t[s] & _ID_MASK)
             continue
         for j in range(33):
             kt[next_id - nb, j] = keys[i, j]
-        _addr_place(t_fp, t_id, -s - 1, fps[i], np.uint32(next_id))
+        v = (fps[i] & ~_ID_MASK) | np.uint64(next_id)
+        _addr_place(t, -s - 1, v)
         ids[i] = next_id
         next_id += 1
         first[n_first] = i
@@ -176,42 +185,46 @@ def addr_assign(t_fp, t_id, kb, nb, kt, fps, keys, valid, next_id):  # type: ign
 
 
 @njit(cache=True, nogil=True)
-def addr_delete(t_fp, t_id, kb, nb, kt, fps, keys) -> int:  # type: ignore[no-untyped-def]
+def addr_delete(t, kb, nb, kt, fps, keys) -> int:  # type: ignore[no-untyped-def]
     """Remove the given keys (backward-shift deletion); returns how many were present."""
-    cap = t_id.shape[0]
+    cap = t.shape[0]
     removed = 0
     for i in range(fps.shape[0]):
-        s = _addr_find(t_fp, t_id, kb, nb, kt, fps[i], keys, i)
+        s = _addr_find(t, kb, nb, kt, fps[i], keys, i)
         if s < 0:
             continue
         removed += 1
         while True:
             j = s + 1 if s + 1 < cap else 0
-            if t_id[j] == EMPTY32 or _slot(t_fp[j], cap) == j:
+            if t[j] == EMPTY64 or _ahome(t[j], cap) == j:
                 break
-            t_fp[s] = t_fp[j]
-            t_id[s] = t_id[j]
+            t[s] = t[j]
             s = j
-        t_id[s] = EMPTY32
+        t[s] = EMPTY64
     return removed
 
 
 @njit(cache=True, nogil=True)
-def _addr_rehash(t_fp, t_id, fps, ids) -> None:  # type: ignore[no-untyped-def]
-    cap = t_id.shape[0]
-    for i in range(fps.shape[0]):
-        _addr_place(t_fp, t_id, _slot(fps[i], cap), fps[i], ids[i])
+def _addr_rehash(t, values) -> None:  # type: ignore[no-untyped-def]
+    cap = t.shape[0]
+    for i in range(values.shape[0]):
+        _addr_place(t, _ahome(values[i], cap), values[i])
 
 
 def grow_address_table(table: dict[str, np.ndarray], n_used: int, n_more: int) -> dict:
     """The table itself if ``n_used + n_more`` fits under MAX_LOAD, else a rehashed larger one."""
     need = n_used + n_more
-    if need <= MAX_LOAD * table["id"].shape[0]:
+    if need <= MAX_LOAD * table["slot"].shape[0]:
         return table
     new = empty_address_table(int(need / MAX_LOAD * GROWTH) + 1)
-    used = table["id"] != EMPTY32
-    _addr_rehash(new["fp"], new["id"], table["fp"][used], table["id"][used])
+    _addr_rehash(new["slot"], table["slot"][table["slot"] != EMPTY64])
     return new
+
+
+def address_slot_ids(table: dict[str, np.ndarray]) -> np.ndarray:
+    """Ids stored in the table (any order)."""
+    t = table["slot"]
+    return (t[t != EMPTY64] & _ID_MASK).astype(np.int64)
 
 
 # ----------------------------------------- UTXO set ((txid, vout) -> out id, value, address id)

@@ -74,7 +74,7 @@ class AddressIndex:
         if snap is not None:
             meta = json.loads((snap / "meta.json").read_text())
             self._covered = int(meta["n_addresses"])
-            self._table = {c: np.load(snap / f"addr_{c}.npy", mmap_mode="r") for c in ("fp", "id")}
+            self._table = {"slot": np.load(snap / "addr_slot.npy", mmap_mode="r")}
             self._keys = map_keys(root / "maps" / KEYS_FILE, self._covered)
         self._strings: dict[str, np.ndarray] | None = None
 

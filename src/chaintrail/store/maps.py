@@ -25,7 +25,7 @@ from chaintrail.store.addressmap import KEYS_FILE, AddressMap, keys_file_ok
 from chaintrail.store.layout import Manifest, Segment, fsync_dir, segment_dir
 from chaintrail.store.segments import ResolvedBatch, read_segment_table
 
-MAP_FORMAT = 2  # snapshot layout: 12-byte address slots + keys file, 28-byte UTXO slots
+MAP_FORMAT = 2  # snapshot layout: 8-byte address slots + keys file, 28-byte UTXO slots
 
 
 class ChainMaps:
