@@ -33,12 +33,13 @@ SETS = [
     "multi-input,change:fresh_address",
     "multi-input,change:peel_chain",
     "multi-input,change:fresh_address&address_type",
-    "multi-input,change:fresh_address&optimal_change",
+    "multi-input,change:fresh_address&address_type&few_outputs",
     "multi-input,change:fresh_address&address_type&optimal_change",
-    "multi-input,change:fresh_address&client_fingerprint",
-    "multi-input,change:fresh_address&(optimal_change|client_fingerprint)",
-    "multi-input,change:peel_chain|fresh_address&address_type&optimal_change",
     "multi-input,change:client_fingerprint|fresh_address&address_type",
+    "multi-input,change:client_fingerprint>fresh_address&address_type",
+    "multi-input,change:client_fingerprint>fresh_address&address_type&few_outputs",
+    "multi-input,change:client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs",
+    "multi-input,change:client_fingerprint>power_of_ten>peel_chain>fresh_address&address_type",
 ]
 MIX_KINDS = ("coinjoin_wasabi", "coinjoin_whirlpool_mix", "coinjoin_joinmarket")
 

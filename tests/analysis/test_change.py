@@ -48,17 +48,82 @@ def test_fresh_address_and_address_reuse() -> None:
     assert _pick(txs, "fresh_address", 2) == 0  # addr 0 funds the tx: not fresh
 
 
-def test_client_fingerprint_and_peel_chain_follow_the_spend() -> None:
+def _fingerprint_chain(payee_spender: Tx | None) -> list[Tx]:
+    """Tx 1 pays addr 1 (payee) and addr 2 (change); the sender's wallet (version 2,
+    anti-fee-sniping locktime, nSequence fffffffd) spends the change in tx 2."""
     txs = [
         coinbase(0),
         Tx(ins=[(0, 0)], outs=[(1, 10 * COIN), (2, 39 * COIN)], locktime=100, sequence=0xFFFFFFFD),
         Tx(ins=[(1, 1)], outs=[(3, 5 * COIN), (4, 33 * COIN)], locktime=101, sequence=0xFFFFFFFD),
-        Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1),
     ]
-    assert _pick(txs, "client_fingerprint", 1) == -1  # 2 of 4 txs share it: too common
-    txs += [coinbase(10 + i) for i in range(8)]  # now 2 of 12 txs: distinctive
+    return txs + ([payee_spender] if payee_spender is not None else [])
+
+
+def test_client_fingerprint_picks_the_output_the_senders_wallet_spends() -> None:
+    payee_wallet = Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1)
+    assert _pick(_fingerprint_chain(payee_wallet), "client_fingerprint", 1) == 1
+    assert _pick(_fingerprint_chain(payee_wallet), "peel_chain", 1) == 1
+
+
+def test_client_fingerprint_judges_only_txs_whose_outputs_are_all_spent() -> None:
+    # the payee has not spent yet: it could still turn out to be the sender's change
+    assert _pick(_fingerprint_chain(None), "client_fingerprint", 1) == -1
+
+
+def test_client_fingerprint_ignores_the_witness_flag() -> None:
+    # the sender's next spend happens to spend a legacy coin first: same wallet, same pick
+    txs = _fingerprint_chain(Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1))
+    txs[2].witness = False
     assert _pick(txs, "client_fingerprint", 1) == 1
-    assert _pick(txs, "peel_chain", 1) == 1
+
+
+def test_client_fingerprint_payee_with_the_same_wallet_software_is_ambiguous() -> None:
+    same_software = Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], locktime=120, sequence=0xFFFFFFFD)
+    assert _pick(_fingerprint_chain(same_software), "client_fingerprint", 1) == -1
+
+
+def test_client_fingerprint_does_not_judge_outputs_spent_by_a_coinjoin() -> None:
+    """CoinJoin software signs with its own fingerprint: a payee spent into a Wasabi-style
+    round says nothing about who owns it, so the tx is not judged."""
+    txs = _fingerprint_chain(None)
+    txs += [coinbase(10 + i) for i in range(6)]  # other participants' coins
+    mix_ins = [(1, 0)] + [(3 + i, 0) for i in range(6)]
+    mix_outs = [(20 + i, 10_000_000) for i in range(7)] + [(40 + i, 1 * COIN) for i in range(7)]
+    txs.append(Tx(ins=mix_ins, outs=mix_outs, version=1))
+    arrays = build(txs)
+    from chaintrail.analysis.coinjoin import detect_coinjoins
+
+    assert detect_coinjoins(arrays)[-1] != 0  # the round is recognised as a CoinJoin
+    assert _pick(txs, "client_fingerprint", 1) == -1
+    # the same outputs spent by an ordinary tx of a different wallet: judged again
+    txs[-1] = Tx(ins=[(1, 0)], outs=[(20, 9 * COIN)], version=1)
+    assert _pick(txs, "client_fingerprint", 1) == 1
+
+
+def test_few_outputs_keeps_fresh_address_out_of_batches() -> None:
+    """A pool payout to 11 reused miner addresses and one new miner: the new miner's address
+    is the only fresh output of the inputs' type, yet it is a payee."""
+    miners = list(range(1, 12))
+    txs = [coinbase(0, 50 * COIN)] + [coinbase(m, COIN) for m in miners]
+    payouts = [(m, 3 * COIN) for m in miners] + [(50, 3 * COIN), (0, 13 * COIN)]
+    txs.append(Tx(ins=[(0, 0)], outs=payouts))
+    batch = len(txs) - 1
+    assert _pick(txs, "fresh_address&address_type", batch) == 11  # the new miner: wrong
+    assert _pick(txs, "fresh_address&address_type&few_outputs", batch) == -1
+    assert _pick(txs, "fresh_address&address_type&few_outputs(20)", batch) == 11
+
+
+def test_prefer_takes_the_left_pick_where_it_is_decisive() -> None:
+    payee_wallet = Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1)
+    txs = _fingerprint_chain(payee_wallet)
+    assert _pick(txs, "fresh_address", 1) == -1  # both outputs fresh: undecided alone
+    assert _pick(txs, "client_fingerprint>fresh_address", 1) == 1
+    assert _pick(txs, "client_fingerprint|fresh_address", 1) == -1  # union: ambiguous
+    # where the left side is not decisive (payee unspent) the right side judges
+    txs = _fingerprint_chain(None)
+    txs[1].outs = [(1, 12_000_000), (2, 37_654_321)]
+    assert _pick(txs, "client_fingerprint>power_of_ten", 1) == 1
+    assert _pick(txs, "address_reuse>power_of_ten>fresh_address", 1) == 1
 
 
 def test_composition_and_or_minus() -> None:
@@ -97,3 +162,68 @@ def test_expression_errors_name_the_problem() -> None:
 def test_and_binds_tighter_than_or() -> None:
     expr = parse_change_expr("peel_chain|optimal_change&fresh_address-power_of_ten")
     assert expr.op == "-" and expr.left.op == "|" and expr.left.right.op == "&"
+
+
+def test_prefer_binds_loosest_and_chains_left_to_right() -> None:
+    expr = parse_change_expr("client_fingerprint>power_of_ten>fresh_address&address_type")
+    assert expr.op == ">" and expr.left.op == ">" and expr.right.op == "&"
+    inner = parse_change_expr("fresh_address&(client_fingerprint>peel_chain)")
+    assert inner.op == "&" and inner.right.op == ">"
+
+
+def test_parameter_on_a_heuristic_without_one_is_refused() -> None:
+    arrays = build([coinbase(0), Tx(ins=[(0, 0)], outs=[(1, COIN), (2, COIN)])])
+    with pytest.raises(UsageError, match="takes no parameter"):
+        evaluate(parse_change_expr("peel_chain(3)"), ChangeContext(arrays))
+
+
+@pytest.fixture(scope="module")
+def tiny_chain(tmp_path_factory):
+    """The tiny simulated chain (seed 7), ingested, with the truth's change output per tx."""
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from chaintrail.analysis.clustering import plain_arrays
+    from chaintrail.analysis.coinjoin import detect_coinjoins
+    from chaintrail.cli import app
+    from chaintrail.sim.run import simulate
+    from chaintrail.store import ChainStore
+
+    root = tmp_path_factory.mktemp("tiny")
+    simulate("tiny", 7, root / "chain")
+    result = CliRunner().invoke(
+        app, ["ingest", str(root / "chain" / "blocks"), "--store", str(root / "store")]
+    )
+    assert result.exit_code == 0, result.output
+    store = ChainStore.open(root / "store")
+    arrays = plain_arrays(store.arrays())
+    txs = pq.read_table(root / "chain" / "truth" / "txs.parquet")
+    tx_index = {h: i for i, h in enumerate(store.txids_hex(np.arange(arrays.n_txs)))}
+    change_out = np.full(arrays.n_txs, -1, np.int64)
+    txids, vouts = txs.column("txid").to_pylist(), txs.column("change_vout").to_pylist()
+    for h, vout in zip(txids, vouts, strict=True):
+        if vout >= 0:
+            change_out[tx_index[h]] = arrays.tx_out_start[tx_index[h]] + vout
+    return arrays, detect_coinjoins(arrays), change_out
+
+
+@pytest.mark.parametrize(
+    ("expr", "min_judged"),
+    [
+        ("client_fingerprint", 2000),
+        ("power_of_ten", 50),
+        ("fresh_address&address_type&few_outputs", 2500),
+        ("client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs", 4000),
+    ],
+)
+def test_heuristics_pick_the_true_change_on_the_tiny_chain(tiny_chain, expr, min_judged) -> None:
+    """Against the simulator's truth: of the ordinary txs a heuristic judges, at least 99.5 %
+    get the output the sender really kept (and it judges a useful number of them)."""
+    arrays, verdict, change_out = tiny_chain
+    ctx = ChangeContext(arrays, coinjoin_verdict=verdict)
+    eligible = (verdict == 0) & ~arrays.tx_coinbase & ~ctx.tx_pays_back()
+    pick = unique_change(ctx, evaluate(parse_change_expr(expr), ctx), eligible)
+    judged = pick >= 0
+    right = np.count_nonzero(judged & (pick == change_out))
+    assert np.count_nonzero(judged) >= min_judged
+    assert right >= 0.995 * np.count_nonzero(judged)

@@ -2,8 +2,9 @@
 
 Every heuristic maps the chain to a boolean mask over output ids (``True`` = "this output may
 be the change of its transaction"), as BlockSci's change heuristics return output sets. Masks
-compose with ``&`` (and), ``|`` (or) and ``-`` (minus) via :mod:`chaintrail.analysis.change_expr`;
-:func:`unique_change` then picks, per transaction, the one candidate if there is exactly one.
+compose with ``&`` (and), ``|`` (or), ``-`` (minus) and ``>`` (prefer) via
+:mod:`chaintrail.analysis.change_expr`; :func:`unique_change` then picks, per transaction, the
+one candidate if there is exactly one.
 
 All heuristics see the chain as it is stored now: the spend-based ones (``client_fingerprint``,
 ``peel_chain``) only know spends already ingested.
@@ -15,107 +16,19 @@ from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
-from numba import njit
 
+from chaintrail.analysis.change_kernels import (
+    first_output_of_address,
+    min_input_value,
+    output_addr_in_inputs,
+    uniform_input_type,
+    unique_per_tx,
+)
 from chaintrail.store.arrays import ChainArrays
 
 NO_CHANGE = -1
-COMMON_FINGERPRINT_SHARE = 0.2
-
-
-@njit(cache=True)
-def _min_input_value(tx_in_start, tx_n_in, in_value):
-    """Smallest input value per tx; -1 if any input value is unknown or the tx has none."""
-    n = tx_n_in.shape[0]
-    out = np.full(n, -1, np.int64)
-    for t in range(n):
-        s = tx_in_start[t]
-        k = tx_n_in[t]
-        if k == 0:
-            continue
-        best = in_value[s]
-        ok = True
-        for i in range(s, s + k):
-            v = in_value[i]
-            if v < 0:
-                ok = False
-                break
-            if v < best:
-                best = v
-        if ok:
-            out[t] = best
-    return out
-
-
-@njit(cache=True)
-def _uniform_input_type(tx_in_start, tx_n_in, in_addr, addr_type):
-    """The one address type all of a tx's inputs share, or 255 (mixed, none or unresolved)."""
-    n = tx_n_in.shape[0]
-    out = np.full(n, 255, np.uint8)
-    for t in range(n):
-        s = tx_in_start[t]
-        k = tx_n_in[t]
-        if k == 0:
-            continue
-        ty = -1
-        ok = True
-        for i in range(s, s + k):
-            a = in_addr[i]
-            if a < 0:
-                ok = False
-                break
-            at = addr_type[a]
-            if ty < 0:
-                ty = at
-            elif at != ty:
-                ok = False
-                break
-        if ok:
-            out[t] = ty
-    return out
-
-
-@njit(cache=True)
-def _output_addr_in_inputs(tx_in_start, tx_n_in, tx_out_start, tx_n_out, in_addr, out_addr):
-    """Per output: does its address also appear among its own transaction's inputs?
-
-    ``tx_out_start`` is relative to ``out_addr`` (a window of the output column)."""
-    res = np.zeros(out_addr.shape[0], np.bool_)
-    for t in range(tx_n_in.shape[0]):
-        k = tx_n_in[t]
-        if k == 0:
-            continue
-        ins = np.sort(in_addr[tx_in_start[t] : tx_in_start[t] + k])
-        for o in range(tx_out_start[t], tx_out_start[t] + tx_n_out[t]):
-            a = out_addr[o]
-            if a >= 0:
-                j = np.searchsorted(ins, a)
-                res[o] = j < k and ins[j] == a
-    return res
-
-
-@njit(cache=True)
-def _first_output_of_address(out_addr, out_lo, out_hi):
-    """Per output in ``[out_lo, out_hi)``: is it the first output ever paying its address?"""
-    top = 0
-    for o in range(out_lo, out_hi):
-        top = max(top, out_addr[o] + 1)
-    mark = np.zeros(top, np.bool_)
-    for o in range(out_lo, out_hi):
-        if out_addr[o] >= 0:
-            mark[out_addr[o]] = True
-    seen = np.zeros(top, np.bool_)
-    for o in range(out_lo):  # addresses of the window already paid before it
-        a = out_addr[o]
-        if a >= 0 and a < top and mark[a]:
-            seen[a] = True
-    first = np.zeros(out_hi - out_lo, np.bool_)
-    for o in range(out_lo, out_hi):
-        a = out_addr[o]
-        if a >= 0 and not seen[a]:
-            seen[a] = True
-            first[o - out_lo] = True
-    return first
+DEFAULT_POWER_OF_TEN_DIGITS = 6
+DEFAULT_FEW_OUTPUTS = 10
 
 
 class ChangeContext:
@@ -131,12 +44,16 @@ class ChangeContext:
         arrays: ChainArrays,
         tx_lo: int = 0,
         tx_hi: int | None = None,
-        power_of_ten_digits: int = 6,
+        power_of_ten_digits: int = DEFAULT_POWER_OF_TEN_DIGITS,
+        few_outputs_max: int = DEFAULT_FEW_OUTPUTS,
+        coinjoin_verdict: np.ndarray | None = None,
     ) -> None:
         self.a = arrays
         self.tx_lo = tx_lo
         self.tx_hi = arrays.n_txs if tx_hi is None else tx_hi
         self.power_of_ten_digits = power_of_ten_digits
+        self.few_outputs_max = few_outputs_max
+        self._verdict = coinjoin_verdict  # per global tx, as detect_coinjoins gives; lazy if None
         starts = np.asarray(arrays.tx_out_start)
         if self.tx_hi > self.tx_lo:
             self.out_lo = int(starts[self.tx_lo])
@@ -170,25 +87,46 @@ class ChangeContext:
         res[spent] = np.asarray(self.a.in_tx)[spent_by[spent]]
         return res
 
+    @cached_property
+    def spent_by_coinjoin(self) -> np.ndarray:
+        """Window outputs spent by a tx some CoinJoin detector flags (tx0 included)."""
+        spender = self.spending_tx
+        spent = spender >= 0
+        res = np.zeros(spender.shape[0], dtype=bool)
+        if self._verdict is not None:
+            res[spent] = np.asarray(self._verdict)[spender[spent]] != 0
+            return res
+        from chaintrail.analysis.coinjoin import detect_coinjoins
+
+        txs = np.unique(spender[spent])
+        if txs.size == 0:
+            return res
+        if txs.size <= 64:  # a few spenders (one tx's view): judge just those
+            flagged = np.array([detect_coinjoins(self.a, t, t + 1)[0] for t in txs.tolist()])
+            res[spent] = flagged[np.searchsorted(txs, spender[spent])] != 0
+        else:
+            lo = int(txs[0])
+            res[spent] = detect_coinjoins(self.a, lo, int(txs[-1]) + 1)[spender[spent] - lo] != 0
+        return res
+
     def fingerprint(self, tx_ids: np.ndarray) -> np.ndarray:
-        """Client fingerprint of global txs: version, locktime set, first input's sequence,
-        whether the first input carries a witness."""
+        """Client fingerprint of global txs: version, locktime set or not, first input's
+        nSequence. (Whether an input carries a witness is left out: it says which script
+        type the coin had, not which wallet signed, and one wallet holds several types.)"""
         a = self.a
         tx_ids = np.asarray(tx_ids, dtype=np.int64)
         first_seq = np.zeros(tx_ids.shape[0], dtype=np.int64)
-        first_wit = np.zeros(tx_ids.shape[0], dtype=np.int64)
         has_in = np.asarray(a.tx_n_in)[tx_ids] > 0
         starts = np.asarray(a.tx_in_start)[tx_ids[has_in]]
         first_seq[has_in] = np.asarray(a.in_sequence)[starts].astype(np.int64)
-        first_wit[has_in] = np.asarray(a.in_witness)[starts].astype(np.int64)
         version = np.asarray(a.tx_version)[tx_ids].astype(np.int64) & 0xFF
         locktime_set = (np.asarray(a.tx_locktime)[tx_ids] != 0).astype(np.int64)
-        return (version << 40) | (locktime_set << 39) | (first_wit << 38) | first_seq
+        return (version << 40) | (locktime_set << 39) | first_seq
 
     def address_reuse(self) -> np.ndarray:
         """Outputs paying an address that also funds the same tx (change sent back to an input)."""
         a = self.a
-        full = _output_addr_in_inputs(
+        full = output_addr_in_inputs(
             self._tx("tx_in_start"),
             self._tx("tx_n_in"),
             self._tx("tx_out_start") - self.out_lo,
@@ -207,7 +145,7 @@ class ChangeContext:
     def address_type(self) -> np.ndarray:
         """Outputs whose address type equals the one type shared by all the tx's inputs."""
         a = self.a
-        uniform = _uniform_input_type(
+        uniform = uniform_input_type(
             self._tx("tx_in_start"), self._tx("tx_n_in"), np.asarray(a.in_addr), a.addr_type
         )
         out_addr = self._out("out_addr")
@@ -217,7 +155,7 @@ class ChangeContext:
 
     def optimal_change(self) -> np.ndarray:
         """Outputs worth less than every input (else the smallest input was not needed)."""
-        min_in = _min_input_value(
+        min_in = min_input_value(
             self._tx("tx_in_start"), self._tx("tx_n_in"), np.asarray(self.a.in_value)
         )[self.out_tx]
         return self.has_address & (min_in >= 0) & (self._out("out_value") < min_in)
@@ -231,36 +169,33 @@ class ChangeContext:
         return self.has_address & ~round_out & tx_has_round[self.out_tx]
 
     def client_fingerprint(self) -> np.ndarray:
-        """Outputs spent by a tx with the same client fingerprint (version, locktime set or
-        not, first input's sequence, segwit spend) as the tx that created them; judged only
-        in txs whose addressed outputs are all spent (an unspent output could be the change)
-        and only for fingerprints that are not common (see :attr:`common_fingerprints`)."""
+        """Outputs spent by a tx with the same client fingerprint (:meth:`fingerprint`) as
+        the tx that created them: the sender's wallet spends its change, payees' wallets
+        spend theirs. Judged only in txs whose addressed outputs are all spent and none by a
+        CoinJoin (an unspent output could be the change; CoinJoin software, Whirlpool tx0
+        included, signs with its own fingerprint, not the wallet's). A payee whose wallet
+        happens to share the fingerprint makes the tx ambiguous, not wrong."""
         spender = self.spending_tx
-        spent = spender >= 0
+        judged = (spender >= 0) & ~self.spent_by_coinjoin
         same = np.zeros(spender.shape[0], dtype=bool)
-        own = self.fingerprint(self.out_tx[spent] + self.tx_lo)
-        same[spent] = self.fingerprint(spender[spent]) == own
+        own = self.fingerprint(self.out_tx[judged] + self.tx_lo)
+        same[judged] = self.fingerprint(spender[judged]) == own
         n = self.tx_hi - self.tx_lo
-        open_out = self.has_address & ~spent
-        all_spent = np.bincount(self.out_tx[open_out], minlength=n) == 0
-        fp_own = np.zeros(spender.shape[0], dtype=np.int64)
-        fp_own[spent] = own
-        common = self.common_fingerprints
-        distinctive = ~np.isin(fp_own, common)
-        return self.has_address & same & all_spent[self.out_tx] & distinctive
-
-    @cached_property
-    def common_fingerprints(self) -> np.ndarray:
-        """Fingerprints of more than :data:`COMMON_FINGERPRINT_SHARE` of all txs up to the
-        window's end: so many wallets share them that a match says nothing."""
-        fp = self.fingerprint(np.arange(self.tx_hi))
-        values, counts = np.unique(fp, return_counts=True)
-        return values[counts > COMMON_FINGERPRINT_SHARE * max(self.tx_hi, 1)]
+        open_out = self.has_address & ~judged
+        all_judged = np.bincount(self.out_tx[open_out], minlength=n) == 0
+        return self.has_address & same & all_judged[self.out_tx]
 
     def fresh_address(self) -> np.ndarray:
         """Outputs paying an address never paid before and not funding this tx."""
-        first = _first_output_of_address(np.asarray(self.a.out_addr), self.out_lo, self.out_hi)
+        first = first_output_of_address(np.asarray(self.a.out_addr), self.out_lo, self.out_hi)
         return first & ~self.address_reuse()
+
+    def few_outputs(self) -> np.ndarray:
+        """Every addressed output of a tx with at most ``few_outputs_max`` (default 10)
+        outputs: a filter, not a pick. Batched payouts (pools, exchanges) pay many payees,
+        some for the first time, so one fresh output of the input type says nothing there."""
+        n_out = self._tx("tx_n_out")
+        return self.has_address & (n_out <= self.few_outputs_max)[self.out_tx]
 
     def peel_chain(self) -> np.ndarray:
         """In a 1-input/2-output tx, the output spent by another 1-input/2-output tx (the
@@ -285,25 +220,13 @@ HEURISTICS: dict[str, Callable[[ChangeContext], np.ndarray]] = {
     "client_fingerprint": ChangeContext.client_fingerprint,
     "fresh_address": ChangeContext.fresh_address,
     "peel_chain": ChangeContext.peel_chain,
+    "few_outputs": ChangeContext.few_outputs,
 }
-
-
-@njit(cache=True)
-def _unique_per_tx(tx_out_start, tx_n_out, candidate, eligible):
-    n = tx_n_out.shape[0]
-    res = np.full(n, -1, np.int64)
-    for t in range(n):
-        if not eligible[t] or tx_n_out[t] < 2:
-            continue
-        pick = -1
-        count = 0
-        for o in range(tx_out_start[t], tx_out_start[t] + tx_n_out[t]):
-            if candidate[o]:
-                count += 1
-                pick = o
-        if count == 1:
-            res[t] = pick
-    return res
+# Heuristics that take one integer parameter, ``name(N)``: the ChangeContext attribute it sets.
+HEURISTIC_PARAMS: dict[str, str] = {
+    "power_of_ten": "power_of_ten_digits",
+    "few_outputs": "few_outputs_max",
+}
 
 
 def unique_change(
@@ -318,7 +241,7 @@ def unique_change(
     n = ctx.tx_hi - ctx.tx_lo
     if eligible is None:
         eligible = np.ones(n, dtype=bool)
-    rel = _unique_per_tx(
+    rel = unique_per_tx(
         ctx._tx("tx_out_start") - ctx.out_lo, ctx._tx("tx_n_out"), candidate, eligible
     )
     return np.where(rel >= 0, rel + ctx.out_lo, NO_CHANGE)

@@ -1,14 +1,19 @@
 """The change-heuristic expression language and heuristic-set specs.
 
 A change expression combines named heuristics (:data:`chaintrail.analysis.change.HEURISTICS`)
-as sets of candidate outputs, BlockSci style::
+as sets of candidate outputs, BlockSci style, plus a *prefer* operator::
 
+    pref   := expr ('>' expr)*              prefer, left to right, binds loosest
     expr   := term (('|' | '-') term)*      union / difference, left to right
     term   := factor ('&' factor)*          intersection binds tighter
-    factor := NAME | NAME '(' DIGITS ')' | '(' expr ')'
+    factor := NAME | NAME '(' DIGITS ')' | '(' pref ')'
 
-``power_of_ten(5)`` sets the number of zero digits (default 6). Example:
-``peel_chain|optimal_change-power_of_ten`` = (peel_chain ∪ optimal_change) \\ power_of_ten.
+``a > b`` judges each tx by ``a`` where ``a`` is decisive (exactly one candidate in that tx)
+and by ``b`` elsewhere: a cascade from the strongest heuristic to weaker ones, where ``a|b``
+would turn a tx both judge differently into an ambiguous one. ``power_of_ten(5)`` sets the
+number of zero digits (default 6), ``few_outputs(20)`` the output limit (default 10).
+Example: ``peel_chain|optimal_change-power_of_ten`` = (peel_chain ∪ optimal_change) \\
+power_of_ten.
 
 A heuristic set (``--heuristics``) is ``multi-input`` optionally followed by
 ``,change:<expr>``; :func:`parse_heuristic_set` validates it and returns the change expression.
@@ -21,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chaintrail.analysis.change import HEURISTICS, ChangeContext
+from chaintrail.analysis.change import HEURISTIC_PARAMS, HEURISTICS, ChangeContext
 from chaintrail.errors import UsageError
 
-_TOKEN = re.compile(r"\s*(?:([a-z_]+)(?:\((\d+)\))?|([&|()\-]))")
+_TOKEN = re.compile(r"\s*(?:([a-z_]+)(?:\((\d+)\))?|([&|()\->]))")
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class Name:
 
 @dataclass(frozen=True)
 class BinOp:
-    """``left op right`` with op one of ``&``, ``|``, ``-``."""
+    """``left op right`` with op one of ``&``, ``|``, ``-``, ``>``."""
 
     op: str
     left: Name | BinOp
@@ -56,7 +61,7 @@ def _tokens(text: str) -> list[tuple[str, str | int | None]]:
         if not m or m.end() == pos:
             raise UsageError(
                 f"change expression {text!r}: unexpected {text[pos:].strip()[:10]!r} at "
-                f"character {pos}; expected a heuristic name, '&', '|', '-' or parentheses"
+                f"character {pos}; expected a heuristic name, '&', '|', '-', '>' or parentheses"
             )
         if m.group(1):
             if m.group(1) not in HEURISTICS:
@@ -88,9 +93,16 @@ class _Parser:
     def parse(self) -> Expr:
         if not self.toks:
             raise self._fail("empty; expected at least one heuristic name")
-        node = self._expr()
+        node = self._pref()
         if self._peek() is not None:
             raise self._fail(f"unexpected {self._peek()[1]!r} after a complete expression")
+        return node
+
+    def _pref(self) -> Expr:
+        node = self._expr()
+        while (tok := self._peek()) is not None and tok[1] == ">":
+            self.i += 1
+            node = BinOp(">", node, self._expr())
         return node
 
     def _expr(self) -> Expr:
@@ -113,7 +125,7 @@ class _Parser:
             raise self._fail("ends early; expected a heuristic name or '('")
         self.i += 1
         if tok == ("op", "("):
-            node = self._expr()
+            node = self._pref()
             if self._peek() != ("op", ")"):
                 raise self._fail("missing ')'")
             self.i += 1
@@ -136,17 +148,21 @@ def evaluate(expr: Expr, ctx: ChangeContext) -> np.ndarray:
     """Candidate-change mask over all outputs for a parsed expression."""
     if isinstance(expr, Name):
         if expr.param is not None:
-            if expr.name != "power_of_ten":
+            attr = HEURISTIC_PARAMS.get(expr.name)
+            if attr is None:
                 raise UsageError(f"heuristic {expr.name!r} takes no parameter")
-            saved = ctx.power_of_ten_digits
-            ctx.power_of_ten_digits = expr.param
+            saved = getattr(ctx, attr)
+            setattr(ctx, attr, expr.param)
             try:
                 return HEURISTICS[expr.name](ctx)
             finally:
-                ctx.power_of_ten_digits = saved
+                setattr(ctx, attr, saved)
         return HEURISTICS[expr.name](ctx)
     left = evaluate(expr.left, ctx)
     right = evaluate(expr.right, ctx)
+    if expr.op == ">":
+        per_tx = np.bincount(ctx.out_tx[left], minlength=ctx.tx_hi - ctx.tx_lo)
+        return np.where((per_tx == 1)[ctx.out_tx], left, right)
     if expr.op == "&":
         return left & right
     if expr.op == "|":
