@@ -32,7 +32,7 @@ def _store_for(args: argparse.Namespace) -> Path:
         return args.store
     source = args.chain or BUNDLED
     target = Path(str(source).rstrip("/") + "-store") if args.chain else Path(tempfile.mkdtemp())
-    if not (target / "manifest.json").exists():
+    if not (target / "MANIFEST.json").exists():
         print(f"ingesting {source} into {target} ...", flush=True)
         cmd = [
             sys.executable,

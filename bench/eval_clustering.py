@@ -46,7 +46,7 @@ MIX_KINDS = ("coinjoin_wasabi", "coinjoin_whirlpool_mix", "coinjoin_joinmarket")
 
 def _store(chain: Path, store: Path | None) -> Path:
     target = store or Path(str(chain).rstrip("/") + "-store")
-    if not (target / "manifest.json").exists():
+    if not (target / "MANIFEST.json").exists():
         print(f"ingesting {chain} into {target} ...", file=sys.stderr, flush=True)
         cmd = [
             sys.executable,
@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         print("| " + " | ".join(c for c, _ in cols) + " |")
         print("|" + "---|" * len(cols))
         for row in rows:
-            print("| " + " | ".join(f.format(row[c]) for c, f in cols) + " |")
+            cells = (f.format(row[c]).replace("|", "\\|") for c, f in cols)
+            print("| " + " | ".join(cells) + " |")
     else:
         for row in rows:
             print("  ".join(f"{c}={f.format(row[c])}" for c, f in cols))
