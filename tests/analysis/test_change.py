@@ -171,6 +171,15 @@ def test_prefer_binds_loosest_and_chains_left_to_right() -> None:
     assert inner.op == "&" and inner.right.op == ">"
 
 
+def test_canonical_text_parses_back_to_the_same_expression() -> None:
+    """Clustering stores the canonical text of its set and re-parses it for ``chaintrail tx``."""
+    from chaintrail.analysis.change_expr import format_expr
+
+    text = "client_fingerprint>power_of_ten(5)>fresh_address&address_type&few_outputs(12)"
+    expr = parse_change_expr(text)
+    assert parse_change_expr(format_expr(expr)) == expr
+
+
 def test_parameter_on_a_heuristic_without_one_is_refused() -> None:
     arrays = build([coinbase(0), Tx(ins=[(0, 0)], outs=[(1, COIN), (2, COIN)])])
     with pytest.raises(UsageError, match="takes no parameter"):
