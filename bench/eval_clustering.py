@@ -30,6 +30,7 @@ SETS = [
     "multi-input,change:optimal_change",
     "multi-input,change:power_of_ten",
     "multi-input,change:client_fingerprint",
+    "multi-input,change:fingerprint_exclusion",
     "multi-input,change:fresh_address",
     "multi-input,change:peel_chain",
     "multi-input,change:fresh_address&address_type",
@@ -37,9 +38,12 @@ SETS = [
     "multi-input,change:fresh_address&address_type&optimal_change",
     "multi-input,change:client_fingerprint|fresh_address&address_type",
     "multi-input,change:client_fingerprint>fresh_address&address_type",
-    "multi-input,change:client_fingerprint>fresh_address&address_type&few_outputs",
     "multi-input,change:client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs",
-    "multi-input,change:client_fingerprint>power_of_ten>peel_chain>fresh_address&address_type",
+    "multi-input,change:fingerprint_exclusion>power_of_ten>fresh_address&address_type&few_outputs",
+    "multi-input,change:fingerprint_exclusion>fingerprint_exclusion&power_of_ten"
+    ">fingerprint_exclusion&fresh_address&address_type&few_outputs",
+    "multi-input,change:fingerprint_exclusion>power_of_ten>peel_chain"
+    ">fresh_address&address_type&few_outputs",
 ]
 MIX_KINDS = ("coinjoin_wasabi", "coinjoin_whirlpool_mix", "coinjoin_joinmarket")
 

@@ -8,6 +8,7 @@ from chainbuild import Tx, build, coinbase, random_chain
 
 from chaintrail.analysis.change import HEURISTICS, ChangeContext, unique_change
 from chaintrail.analysis.change_expr import evaluate, parse_change_expr, parse_heuristic_set
+from chaintrail.analysis.clustering import DEFAULT_CHANGE
 from chaintrail.chains.model import ScriptType
 from chaintrail.errors import UsageError
 
@@ -98,6 +99,32 @@ def test_client_fingerprint_does_not_judge_outputs_spent_by_a_coinjoin() -> None
     # the same outputs spent by an ordinary tx of a different wallet: judged again
     txs[-1] = Tx(ins=[(1, 0)], outs=[(20, 9 * COIN)], version=1)
     assert _pick(txs, "client_fingerprint", 1) == 1
+
+
+def test_fingerprint_exclusion_decides_before_the_change_is_spent() -> None:
+    """The payee's wallet spends with another fingerprint, so the payee is ruled out and the
+    unspent output is the change; ``client_fingerprint`` must wait for that spend."""
+    txs = _fingerprint_chain(Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1))
+    del txs[2]  # the sender has not spent its change yet
+    assert _pick(txs, "client_fingerprint", 1) == -1
+    assert _pick(txs, "fingerprint_exclusion", 1) == 1
+    # where both decide they agree
+    full = _fingerprint_chain(Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1))
+    assert _pick(full, "fingerprint_exclusion", 1) == _pick(full, "client_fingerprint", 1) == 1
+
+
+def test_fingerprint_exclusion_rules_nothing_out_without_foreign_spends() -> None:
+    same_software = Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], locktime=120, sequence=0xFFFFFFFD)
+    assert _pick(_fingerprint_chain(same_software), "fingerprint_exclusion", 1) == -1
+    assert _pick(_fingerprint_chain(None), "fingerprint_exclusion", 1) == -1  # nothing spent
+
+
+def test_fingerprint_exclusion_keeps_fresh_address_off_payees() -> None:
+    """Both outputs fresh and of the input type, the payee spent by another wallet: alone
+    fresh+type is undecided; with the exclusion it names the change."""
+    txs = _fingerprint_chain(Tx(ins=[(1, 0)], outs=[(5, 9 * COIN)], version=1))
+    assert _pick(txs, "fresh_address&address_type", 1) == -1
+    assert _pick(txs, "fingerprint_exclusion&fresh_address&address_type", 1) == 1
 
 
 def test_few_outputs_keeps_fresh_address_out_of_batches() -> None:
@@ -222,7 +249,9 @@ def tiny_chain(tmp_path_factory):
         ("client_fingerprint", 2000),
         ("power_of_ten", 50),
         ("fresh_address&address_type&few_outputs", 2500),
+        ("fingerprint_exclusion", 3000),
         ("client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs", 4000),
+        (DEFAULT_CHANGE, 4500),
     ],
 )
 def test_heuristics_pick_the_true_change_on_the_tiny_chain(tiny_chain, expr, min_judged) -> None:

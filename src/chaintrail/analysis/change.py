@@ -168,22 +168,39 @@ class ChangeContext:
         tx_has_round = np.bincount(self.out_tx[round_out], minlength=n) > 0
         return self.has_address & ~round_out & tx_has_round[self.out_tx]
 
-    def client_fingerprint(self) -> np.ndarray:
-        """Outputs spent by a tx with the same client fingerprint (:meth:`fingerprint`) as
-        the tx that created them: the sender's wallet spends its change, payees' wallets
-        spend theirs. Judged only in txs whose addressed outputs are all spent and none by a
-        CoinJoin (an unspent output could be the change; CoinJoin software, Whirlpool tx0
-        included, signs with its own fingerprint, not the wallet's). A payee whose wallet
-        happens to share the fingerprint makes the tx ambiguous, not wrong."""
+    @cached_property
+    def spend_fingerprint(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(judged, same)`` per window output: spent by a tx no CoinJoin detector flags
+        (CoinJoin software, Whirlpool tx0 included, signs with its own fingerprint, not the
+        wallet's), and, of those, spent with the creating tx's :meth:`fingerprint`."""
         spender = self.spending_tx
         judged = (spender >= 0) & ~self.spent_by_coinjoin
         same = np.zeros(spender.shape[0], dtype=bool)
         own = self.fingerprint(self.out_tx[judged] + self.tx_lo)
         same[judged] = self.fingerprint(spender[judged]) == own
-        n = self.tx_hi - self.tx_lo
+        return judged, same
+
+    def client_fingerprint(self) -> np.ndarray:
+        """Outputs spent by a tx with the same client fingerprint (:meth:`fingerprint`) as
+        the tx that created them: the sender's wallet spends its change, payees' wallets
+        spend theirs. Judged only in txs whose addressed outputs are all spent and none by a
+        CoinJoin (an unspent output could be the change). A payee whose wallet happens to
+        share the fingerprint makes the tx ambiguous, not wrong."""
+        judged, same = self.spend_fingerprint
         open_out = self.has_address & ~judged
-        all_judged = np.bincount(self.out_tx[open_out], minlength=n) == 0
+        all_judged = np.bincount(self.out_tx[open_out], minlength=self.tx_hi - self.tx_lo) == 0
         return self.has_address & same & all_judged[self.out_tx]
+
+    def fingerprint_exclusion(self) -> np.ndarray:
+        """Outputs the client fingerprint does not rule out: an output spent (outside
+        CoinJoins) by a tx whose fingerprint differs from the creating tx's went to another
+        wallet; unspent outputs and outputs spent with the same fingerprint stay candidates.
+        Unique when every other output is ruled out, so unlike ``client_fingerprint`` it
+        also decides txs whose change is not spent yet (where ``client_fingerprint`` decides,
+        it picks the same output). Combined with ``&`` it keeps other heuristics off
+        outputs the fingerprint says are payees'."""
+        judged, same = self.spend_fingerprint
+        return self.has_address & ~(judged & ~same)
 
     def fresh_address(self) -> np.ndarray:
         """Outputs paying an address never paid before and not funding this tx."""
@@ -218,6 +235,7 @@ HEURISTICS: dict[str, Callable[[ChangeContext], np.ndarray]] = {
     "optimal_change": ChangeContext.optimal_change,
     "power_of_ten": ChangeContext.power_of_ten,
     "client_fingerprint": ChangeContext.client_fingerprint,
+    "fingerprint_exclusion": ChangeContext.fingerprint_exclusion,
     "fresh_address": ChangeContext.fresh_address,
     "peel_chain": ChangeContext.peel_chain,
     "few_outputs": ChangeContext.few_outputs,

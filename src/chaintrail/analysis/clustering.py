@@ -30,10 +30,16 @@ from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
 
-# Recommended set (see ACCURACY.md): a cascade from the spend-side wallet fingerprint to round
-# payments to "the one fresh output of the inputs' type"; on the simulator's truth it recovers
-# about two thirds of the recall perfect change detection would add, at precision >= 0.997.
-DEFAULT_CHANGE = "client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs"
+# Recommended set (see ACCURACY.md): the wallet fingerprint of each output's spender rules
+# payees out; among the outputs it leaves, a cascade takes its own unique pick, else the only
+# unround one, else the only fresh one of the inputs' type (not in batches). On the simulator's
+# truth it recovers about two thirds of the recall perfect change detection would add, at
+# precision >= 0.997.
+DEFAULT_CHANGE = (
+    "fingerprint_exclusion"
+    ">fingerprint_exclusion&power_of_ten"
+    ">fingerprint_exclusion&fresh_address&address_type&few_outputs"
+)
 DEFAULT_HEURISTICS = f"multi-input,change:{DEFAULT_CHANGE}"
 CONSERVATIVE_HEURISTICS = "multi-input"
 DEFAULT_GUARD_SIZE = 1000

@@ -50,7 +50,8 @@ def cluster(
             "--heuristics",
             help="'multi-input' (conservative) or 'multi-input,change:<expr>' with <expr> "
             "combining address_reuse, address_type, optimal_change, power_of_ten, "
-            "client_fingerprint, fresh_address, peel_chain, few_outputs by & | - ( ) "
+            "client_fingerprint, fingerprint_exclusion, fresh_address, peel_chain, "
+            "few_outputs by & | - ( ) "
             "and > (prefer: left where it names one output, else right). "
             "Default: the recommended set (see ACCURACY.md).",
         ),
