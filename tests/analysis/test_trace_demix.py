@@ -78,3 +78,28 @@ def test_postmix_spent_with_toxic_change_is_linked():
     assert rule_of["a20"] == ["cospend"] and rule_of["a30"] == ["toxic_change"]
     # the change (495k) + one postmix coin; the two other party coins stay in the anonymity set
     assert ex.amount >= 495_000 + 0.9 * D
+
+
+def _ambiguous_change_chain():
+    """Two outputs each complete whole denominations for the party (2.54M in): its real change
+    1.53M (1 x 1M + 10k fee) and another participant's 537k (2 x 1M + 3k). The party later
+    spends its postmix coin together with its real change to the exchange."""
+    txs = [coinbase(PARTY, 2_540_000), coinbase(10, 1_560_000), coinbase(11, 1_050_000)]
+    txs += [coinbase(12, 1_100_000), coinbase(13, 1_100_000)]
+    outs = [(20 + k, D) for k in range(5)]  # 20 is the party's postmix coin
+    outs += [(30, 1_530_000), (31, 537_000), (32, 40_000), (33, 90_000), (34, 90_000)]
+    order = [2, 5, 0, 6, 3, 7, 1, 8, 4, 9]
+    txs.append(Tx(ins=[(1, 0), (0, 0), (2, 0), (3, 0), (4, 0)], outs=[outs[i] for i in order]))
+    pos = {o[0]: v for v, o in enumerate(txs[5].outs)}
+    txs.append(Tx(ins=[(5, pos[20]), (5, pos[30])], outs=[(EXCHANGE, 2_520_000)]))
+    txs.append(Tx(ins=[(5, pos[31])], outs=[(61, 530_000)]))
+    txs.append(Tx(ins=[(5, pos[21])], outs=[(62, 990_000)]))
+    return build(txs)
+
+
+def test_an_ambiguous_toxic_change_is_settled_by_what_the_party_spends_it_with():
+    res = _trace(_ambiguous_change_chain(), demix=True)
+    rule_of = {e.target: e.rules for e in res.edges if e.source == f"a{PARTY}"}
+    assert rule_of["a30"] == ["toxic_change"] and "a31" not in rule_of
+    ex = next(t for t in res.terminals if t.address == f"a{EXCHANGE}")
+    assert ex.amount == pytest.approx(2_520_000, rel=0.01)

@@ -100,7 +100,7 @@ def party_links(
     links: list[DemixLink] = []
 
     # toxic change: the change output that completes the party's denominations
-    best: tuple[int, int, dict[int, int]] | None = None
+    candidates: list[tuple[int, int, dict[int, int]]] = []
     for k in np.nonzero(~is_denom)[0]:
         c = int(vals[k])
         if c <= 0 or c >= party_value:
@@ -108,10 +108,11 @@ def party_links(
         split = _decompose(party_value - c, denoms, tol)
         if split is not None:
             residual = party_value - c - sum(d * n for d, n in split.items())
-            if best is None or residual < best[0]:
-                best = (residual, int(outs[k]), split)
+            candidates.append((residual, int(outs[k]), split))
+    best = _pick_toxic_change(chain, candidates, outs, known_outs)
     if best is not None:
-        conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
+        share = 1.0 if len(candidates) == 1 or best[3] else 1.0 / len(candidates)
+        conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE] * share
         links.append(DemixLink(best[1], Rule.TOXIC_CHANGE, conf))
         expected = best[2]
     else:
@@ -122,6 +123,37 @@ def party_links(
         cand = outs[vals == d]
         links.extend(_link_denomination(chain, tx, cand, k_d, known, coinjoin_tx))
     return links
+
+
+def _pick_toxic_change(
+    chain: ChainArrays,
+    candidates: list[tuple[int, int, dict[int, int]]],
+    mix_outs: np.ndarray,
+    known_outs: np.ndarray,
+) -> tuple[int, int, dict[int, int], bool] | None:
+    """The party's change among outputs that each complete whole denominations.
+
+    Several outputs can fit within the fee tolerance (one more denomination with less fee).
+    Evidence decides first: the one candidate later spent together with a postmix output of
+    the same mix or with a coin known to be the party's (the owner consolidating its own
+    coins). Without such evidence the smallest residual wins and the caller divides the
+    confidence by the number of candidates. The last element says whether evidence decided.
+    """
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        linked = []
+        for cand in candidates:
+            sp = _spender(chain, cand[1])
+            if sp < 0:
+                continue
+            prev = _tx_inputs_prev(chain, sp)
+            others = prev[prev != cand[1]]
+            if np.isin(others, mix_outs).any() or np.isin(others, known_outs).any():
+                linked.append(cand)
+        if len(linked) == 1:
+            return (*linked[0], True)
+    return (*min(candidates), False)
 
 
 def _link_denomination(
