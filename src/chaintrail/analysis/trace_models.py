@@ -92,11 +92,13 @@ class TraceParams:
     max_paths: int = 3  # paths kept per terminal
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "direction", Direction(self.direction))
-            object.__setattr__(self, "model", TaintModel(self.model))
-        except ValueError as exc:
-            raise UsageError(f"unknown trace direction or model: {exc}") from exc
+        for name, kind in (("direction", Direction), ("model", TaintModel)):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, kind(value))
+            except ValueError as exc:
+                choices = ", ".join(k.value for k in kind)
+                raise UsageError(f"--{name}: expected one of {choices}; got {value!r}") from exc
         if not 0 <= self.hops <= 1000:
             raise UsageError(f"--hops must be between 0 and 1000, got {self.hops}")
         if self.min_value < 0:
