@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaintrail.errors import NotFoundError, UsageError
+from chaintrail.errors import InputError, NotFoundError, UsageError
 from chaintrail.intel.addresscheck import canonical_address
 from chaintrail.intel.model import TAG_COLUMNS, columns_to_arrow, empty_columns, tag_to_public
 from chaintrail.intel.offchain import (
@@ -59,7 +59,7 @@ def _tx_detail(chain_store: Any, tx_hash: str) -> dict[str, Any]:
         return out
     try:
         t = chain_store.tx(tx_hash)
-    except Exception:  # noqa: BLE001 - a tx not on chain is exported with its hash only
+    except (NotFoundError, InputError):  # a tx not on chain is exported with its hash only
         return out
     out["fee"] = t.get("fee")
     out["inputs"] = [
@@ -77,7 +77,7 @@ def _tx_detail(chain_store: Any, tx_hash: str) -> dict[str, Any]:
         out["execution_time"] = (
             dt.datetime.fromtimestamp(int(b["time"]), tz=dt.UTC).replace(tzinfo=None).isoformat()
         )
-    except Exception:  # noqa: BLE001 - time is optional
+    except NotFoundError:  # time is optional
         pass
     return out
 

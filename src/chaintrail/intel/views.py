@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from chaintrail.errors import NotFoundError, StoreError
+
 
 def open_chain_store(store: Path) -> Any | None:
     """The chain store in ``store`` or None (intel works without one)."""
@@ -12,7 +14,7 @@ def open_chain_store(store: Path) -> Any | None:
         from chaintrail.store import ChainStore
 
         return ChainStore.open(store)
-    except Exception:  # noqa: BLE001 - no chain store (yet)
+    except StoreError:  # no chain store (yet): intel works without one
         return None
 
 
@@ -60,7 +62,7 @@ def cluster_tags(store: Path, cluster: int) -> dict[str, Any]:
             for addr, ts in tags_for_addresses(store, addrs).items():
                 for t in ts:
                     tags.append({**t, "inherited_from": addr})
-        except Exception:  # noqa: BLE001 - no clustering yet: cluster-level tags only
+        except NotFoundError:  # no clustering yet: cluster-level tags only
             pass
     actors: dict[str, int] = {}
     for t in tags:
