@@ -85,6 +85,7 @@ def cluster(
         TimeElapsedColumn(),
         console=err_console,
         transient=json_out,
+        disable=not err_console.is_terminal,
     ) as bar:
         task = bar.add_task("cluster", total=None, phase="")
 
@@ -145,7 +146,10 @@ def export(
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", newline="") as fh, Progress(console=err_console) as bar:
+        with (
+            os.fdopen(fd, "w", newline="") as fh,
+            Progress(console=err_console, disable=not err_console.is_terminal) as bar,
+        ):
             task = bar.add_task("export", total=labels.shape[0])
             writer = csv.writer(fh)
             writer.writerow(["address", "cluster_id"])

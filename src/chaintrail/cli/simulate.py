@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
             TimeElapsedColumn(),
             console=err_console,
             transient=True,
+            disable=not err_console.is_terminal,
         ) as bar:
             tasks: dict[str, int] = {}
 
