@@ -9,13 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
 
 from chaintrail.analysis.trace_models import TraceResult
+from chaintrail.atomicfile import write_text_atomic
 from chaintrail.errors import UsageError
 
 FORMATS = ("json", "csv", "graphml", "gexf")
@@ -146,11 +145,4 @@ def write_export(result: TraceResult, fmt: str, path: Path) -> None:
     """Write the export to ``path`` atomically (temp file in the same folder, then rename)."""
     text = render(result, fmt)
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)

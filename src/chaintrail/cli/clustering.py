@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chaintrail.atomicfile import atomic_output
 from chaintrail.cli.common import (
     DEFAULT_STORE,
     JsonOption,
@@ -144,24 +143,18 @@ def export(
     st = _open(store)
     labels = load_clusters(st).labels
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name + ".", suffix=".tmp")
-    try:
-        with (
-            os.fdopen(fd, "w", newline="") as fh,
-            Progress(console=err_console, disable=not err_console.is_terminal) as bar,
-        ):
-            task = bar.add_task("export", total=labels.shape[0])
-            writer = csv.writer(fh)
-            writer.writerow(["address", "cluster_id"])
-            for lo in range(0, labels.shape[0], EXPORT_CHUNK):
-                ids = np.arange(lo, min(lo + EXPORT_CHUNK, labels.shape[0]))
-                names = st.address_strings(ids)
-                writer.writerows(zip(names, labels[lo : lo + ids.shape[0]].tolist(), strict=True))
-                bar.update(task, advance=ids.shape[0])
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_output(out, newline="") as fh,
+        Progress(console=err_console, disable=not err_console.is_terminal) as bar,
+    ):
+        task = bar.add_task("export", total=labels.shape[0])
+        writer = csv.writer(fh)
+        writer.writerow(["address", "cluster_id"])
+        for lo in range(0, labels.shape[0], EXPORT_CHUNK):
+            ids = np.arange(lo, min(lo + EXPORT_CHUNK, labels.shape[0]))
+            names = st.address_strings(ids)
+            writer.writerows(zip(names, labels[lo : lo + ids.shape[0]].tolist(), strict=True))
+            bar.update(task, advance=ids.shape[0])
     err_console.print(f"wrote {labels.shape[0]:,} addresses to {out}")
 
 

@@ -8,11 +8,10 @@ a CSV imports as the pack ``csv:<file name>`` (re-importing the file replaces it
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from chaintrail.atomicfile import atomic_output
 from chaintrail.errors import ValidationError
 from chaintrail.intel.addresscheck import canonical_address
 from chaintrail.intel.model import (
@@ -35,28 +34,21 @@ CSV_COLUMNS = (
 
 def write_tags_csv(tags: list[dict[str, Any]], out: str | Path) -> int:
     """Write tag dicts (as :func:`~chaintrail.intel.model.tag_to_public` gives) to ``out`` atomically."""
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent or ".", prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(CSV_COLUMNS)
-            for t in tags:
-                row = []
-                for c in CSV_COLUMNS:
-                    v = t.get(c)
-                    if c == "concepts":
-                        v = ";".join(v or [])
-                    elif c == "is_cluster_definer":
-                        v = "true" if v else "false"
-                    elif hasattr(v, "isoformat"):
-                        v = v.isoformat()
-                    row.append("" if v is None else v)
-                w.writerow(row)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(out, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        for t in tags:
+            row = []
+            for c in CSV_COLUMNS:
+                v = t.get(c)
+                if c == "concepts":
+                    v = ";".join(v or [])
+                elif c == "is_cluster_definer":
+                    v = "true" if v else "false"
+                elif hasattr(v, "isoformat"):
+                    v = v.isoformat()
+                row.append("" if v is None else v)
+            w.writerow(row)
     return len(tags)
 
 

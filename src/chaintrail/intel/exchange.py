@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from chaintrail.atomicfile import write_text_atomic
 from chaintrail.intel.views import open_chain_store
 
 
 def write_atomic(out: Path, text: str) -> None:
-    """Write ``text`` to ``out`` through a temp file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(
-        dir=out.parent if str(out.parent) else ".", prefix=f".{out.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``out`` atomically, with ordinary file permissions."""
+    write_text_atomic(out, text)
 
 
 def export_file(fmt: str, store: Path, out: Path, *, address: list[str] | None = None,
