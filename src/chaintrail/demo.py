@@ -24,6 +24,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from chaintrail.amounts import btc
+
 console = Console()
 GENESIS_ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
 HAL_TX = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
@@ -46,10 +48,6 @@ def _json(*args: str) -> dict:
     return json.loads(_chaintrail(*args, "--json", capture=True))
 
 
-def _btc(sat: int) -> str:
-    return f"{sat / 1e8:,.8f} BTC"
-
-
 def step_mainnet(out: Path) -> None:
     """Ingest the bundled real blocks and show two famous payments."""
     console.rule("1. Real Bitcoin: mainnet blocks 0-438")
@@ -60,14 +58,14 @@ def step_mainnet(out: Path) -> None:
     _chaintrail("stats", "--store", str(store))
     addr = _json("address", GENESIS_ADDRESS, "--store", str(store))
     console.print(
-        f"genesis address {addr['address']}: received {_btc(addr['total_received'])}, "
+        f"genesis address {addr['address']}: received {btc(addr['total_received'])}, "
         f"{addr['tx_count']} tx, first seen at height {addr['first_seen_height']}"
     )
     tx = _json("tx", HAL_TX, "--store", str(store))
     for o in tx["outputs"]:
         console.print(
             f"  block {tx['height']} tx {HAL_TX[:16]}.. output {o['index']}: "
-            f"{_btc(o['value'])} -> {o['address']}"
+            f"{btc(o['value'])} -> {o['address']}"
         )
 
 
@@ -82,7 +80,7 @@ def step_simulate(out: Path, preset: str, seed: int) -> tuple[Path, dict]:
     ransom = next(s for s in scenarios if s["kind"] == "ransomware")
     console.print(
         f"The ransomware case: victims paid the {len(ransom['seed_addresses'])} ransom addresses "
-        f"listed above (the seeds an investigator starts from), {_btc(ransom['total_amount'])} in all."
+        f"listed above (the seeds an investigator starts from), {btc(ransom['total_amount'])} in all."
     )
     return store, ransom
 
@@ -98,7 +96,7 @@ def step_attribute_and_cluster(out: Path, store: Path, ransom: dict) -> None:
     members = _json("cluster-info", str(info["cluster_id"]), "--store", str(store))
     console.print(
         f"ransom address {seed} is in cluster {info['cluster_id']}: {members['size']} addresses, "
-        f"received {_btc(members['total_received'])}, balance {_btc(members['balance'])}"
+        f"received {btc(members['total_received'])}, balance {btc(members['balance'])}"
     )
 
 
@@ -121,7 +119,7 @@ def step_trace(store: Path, ransom: dict) -> None:
     for addr, (name, amount) in sorted(truth.items(), key=lambda kv: -kv[1][1]):
         traced = got[addr]["amount"] if addr in got else 0
         err = abs(traced - amount) / amount if amount else 0.0
-        table.add_row(addr, name, f"{traced / 1e8:,.8f}", f"{amount / 1e8:,.8f}", f"{err:.1%}")
+        table.add_row(addr, name, btc(traced, unit=False), btc(amount, unit=False), f"{err:.1%}")
     console.print(table)
     found = sum(1 for a in truth if a in got)
     console.print(f"{found} of {len(truth)} cash-out deposit addresses found.")

@@ -20,19 +20,12 @@ from chaintrail.cli.common import (
     DEFAULT_STORE,
     JsonOption,
     StoreOption,
+    btc,
     console,
     emit_json,
     err_console,
 )
 from chaintrail.errors import UsageError
-
-
-def _btc(sat: int | None) -> str:
-    return "-" if sat is None else f"{sat / 1e8:,.8f} BTC ({sat:,} sat)"
-
-
-def _sat(sat: int | None) -> str:
-    return "-" if sat is None else f"{sat / 1e8:,.8f}"
 
 
 def _opt(v: Any) -> str:
@@ -142,7 +135,7 @@ def block(
     if json_out:
         emit_json(info)
         return
-    rows = [(k, _btc(v) if k == "total_output_value" else v) for k, v in info.items()]
+    rows = [(k, btc(v, with_sat=True) if k == "total_output_value" else v) for k, v in info.items()]
     console.print(_kv_table(f"block {info['height']}", rows))
 
 
@@ -160,7 +153,9 @@ def tx(
         emit_json(info)
         return
     skip = ("inputs", "outputs", "heuristics")
-    head = [(k, _btc(v) if k == "fee" else v) for k, v in info.items() if k not in skip]
+    head = [
+        (k, btc(v, with_sat=True) if k == "fee" else v) for k, v in info.items() if k not in skip
+    ]
     h = info["heuristics"]
     mixes = [name for name, hit in h["coinjoin"].items() if hit]
     head.append(("coinjoin", ", ".join(mixes) if mixes else "no"))
@@ -176,7 +171,7 @@ def tx(
             row["address"] or "-",
             _opt(row.get("cluster_id")),
             _opt(row.get("label")),
-            _sat(row["value"]),
+            btc(row["value"], unit=False),
         )
     outs = Table(title="outputs", title_justify="left")
     for col in ("#", "type", "address", "cluster", "label", "BTC", "spent by"):
@@ -189,7 +184,7 @@ def tx(
             row["address"] or "-",
             _opt(row.get("cluster_id")),
             _opt(row.get("label")),
-            _sat(row["value"]),
+            btc(row["value"], unit=False),
             spent or "unspent",
         )
     console.print(ins, outs)
@@ -209,7 +204,7 @@ def address(
         emit_json(info)
         return
     money = {"balance", "total_received", "total_sent"}
-    rows = [(k, _btc(v) if k in money else v) for k, v in info.items() if k != "tags"]
+    rows = [(k, btc(v, with_sat=True) if k in money else v) for k, v in info.items() if k != "tags"]
     console.print(_kv_table(f"address {info['address']}", rows))
     if info["tags"]:
         tags = Table(title="tags", title_justify="left")

@@ -16,6 +16,7 @@ from chaintrail.cli.common import (
     DEFAULT_STORE,
     JsonOption,
     StoreOption,
+    btc,
     console,
     emit_json,
     err_console,
@@ -34,10 +35,6 @@ def _open(store: Path | None):  # type: ignore[no-untyped-def]
     from chaintrail.store import ChainStore
 
     return ChainStore.open(store or DEFAULT_STORE)
-
-
-def _btc(sat: int) -> str:
-    return f"{sat / 1e8:,.8f}"
 
 
 @cluster_app.callback()
@@ -128,7 +125,7 @@ def cluster(
         out.add_column("size", justify="right")
         out.add_column("balance BTC", justify="right")
         for row in largest:
-            out.add_row(str(row["cluster_id"]), f"{row['size']:,}", _btc(row["balance"]))
+            out.add_row(str(row["cluster_id"]), f"{row['size']:,}", btc(row["balance"], unit=False))
         console.print(out)
 
 
@@ -195,7 +192,7 @@ def cluster_info(
     out.add_column(overflow="fold")
     for key in ("size", "total_received", "total_sent", "balance"):
         value = info[key]
-        out.add_row(key, f"{value:,}" if key == "size" else f"{_btc(value)} BTC")
+        out.add_row(key, f"{value:,}" if key == "size" else btc(value))
     out.add_row("first/last seen", f"{info['first_seen']} .. {info['last_seen']}")
     out.add_row("script types", ", ".join(f"{k}: {v}" for k, v in info["script_types"].items()))
     if info["labels"]:

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from chaintrail.amounts import btc  # noqa: F401 - re-exported for the command modules
+
 DEFAULT_STORE = Path("chaintrail-data")
 
 StoreOption = Annotated[

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chaintrail.cli.common import JsonOption, StoreOption, console, emit_json, err_console
+from chaintrail.cli.common import JsonOption, StoreOption, btc, console, emit_json, err_console
 
 
 class _Fmt(StrEnum):
@@ -18,10 +18,6 @@ class _Fmt(StrEnum):
     csv = "csv"
     graphml = "graphml"
     gexf = "gexf"
-
-
-def _btc(sat: int) -> str:
-    return f"{sat / 1e8:,.8f} BTC"
 
 
 def _open(store: Path):  # type: ignore[no-untyped-def]
@@ -119,7 +115,7 @@ def trace(
 def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     console.print(
         f"[bold]{result.direction} {result.model} trace from {result.seeds}[/]: "
-        f"{_btc(result.traced)} traced over {result.hops_done} hops, "
+        f"{btc(result.traced)} traced over {result.hops_done} hops, "
         f"{result.txs_crossed:,} txs, {len(result.nodes):,} nodes, {len(result.edges):,} edges"
     )
     table = Table(title="terminals (where the trail ended)", title_justify="left")
@@ -136,20 +132,20 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     for t in result.terminals[:25]:
         hops = str(len(t.paths[0])) if t.paths else "-"
         table.add_row(
-            t.address, t.label or "", t.category or "", f"{t.amount / 1e8:,.8f}",
+            t.address, t.label or "", t.category or "", btc(t.amount, unit=False),
             ",".join(t.reasons), f"{t.confidence:.2f}", hops,
         )  # fmt: skip
     console.print(table)
     if len(result.terminals) > 25:
         rest = sum(t.amount for t in result.terminals[25:])
-        console.print(f"... {len(result.terminals) - 25:,} more terminals holding {_btc(rest)}")
-    console.print(f"fees: {_btc(result.fee)}")
+        console.print(f"... {len(result.terminals) - 25:,} more terminals holding {btc(rest)}")
+    console.print(f"fees: {btc(result.fee)}")
     console.print(
         "[dim]each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf[/]"
     )
     for c in result.cut:
         console.print(
-            f"[yellow]cut ({c['reason']}): {c['count']:,} outputs, {_btc(int(c['value']))}[/]"
+            f"[yellow]cut ({c['reason']}): {c['count']:,} outputs, {btc(int(c['value']))}[/]"
         )
 
 
@@ -174,12 +170,12 @@ def exposure(
         emit_json(doc)
         return
     for side, val in res.items():
-        table = Table(title=f"{side}: {_btc(val.total)}", title_justify="left")
+        table = Table(title=f"{side}: {btc(val.total)}", title_justify="left")
         for col in ("category", "direct", "indirect", "percent"):
             table.add_column(col, justify="left" if col == "category" else "right")
         for c in val.by_category:
-            table.add_row(c.category, _btc(c.direct), _btc(c.indirect), f"{c.percent:.2f}%")
-        table.add_row("(untagged)", "", _btc(val.untagged), "")
+            table.add_row(c.category, btc(c.direct), btc(c.indirect), f"{c.percent:.2f}%")
+        table.add_row("(untagged)", "", btc(val.untagged), "")
         console.print(table)
 
 
@@ -210,7 +206,7 @@ def risk(
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
     console.print(f"[bold {colour}]risk {score.score}/10[/] for {address}")
     for r in score.reasons:
-        console.print(f"  +{r.score}  {r.reason}  ({_btc(r.amount)}, {r.percent:.2f}%)")
+        console.print(f"  +{r.score}  {r.reason}  ({btc(r.amount)}, {r.percent:.2f}%)")
     if not score.reasons:
         console.print("  no rule fired (no exposure to tagged illicit categories)")
 
