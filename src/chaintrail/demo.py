@@ -103,9 +103,10 @@ def step_attribute_and_cluster(out: Path, store: Path, ransom: dict) -> None:
 def step_trace(store: Path, ransom: dict) -> None:
     """Trace the ransom forward to the exchanges and compare with the simulator's truth."""
     console.rule("4. Where did the ransom go?")
+    export = store.parent / "ransom-trace.json"
     args = ["trace", *ransom["seed_addresses"], "--hops", "30", "--stop-at-services"]
-    _chaintrail(*args, "--store", str(store))
-    result = _json(*args, "--store", str(store))
+    _chaintrail(*args, "--store", str(store), "--out", str(export))  # shows the table, keeps JSON
+    result = json.loads(export.read_text())
     got = {t["address"]: t for t in result["terminals"]}
     table = Table(
         title="cash-out found by the trace vs the simulator's truth", title_justify="left"
@@ -124,7 +125,7 @@ def step_trace(store: Path, ransom: dict) -> None:
     found = sum(1 for a in truth if a in got)
     console.print(f"{found} of {len(truth)} cash-out deposit addresses found.")
     console.print(
-        "Export the flow graph for Gephi or Maltego: "
+        f"The whole flow (nodes, edges, paths) is in {export}; for Gephi or Maltego: "
         f"[bold]chaintrail {' '.join(args[:2])} ... --format gexf --out ransom.gexf[/]"
     )
 
