@@ -152,3 +152,21 @@ def test_offchain_links_analyst_writes_reader_reads(server, keys):
         url, json={"ref": "email:not-an-email"}, headers={"Authorization": keys["analyst"]}
     )
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("family", ["addresses", "clusters"])
+def test_txs_direction_splits_received_from_spent(server, keys, family):
+    auth = {"Authorization": keys["reader"]}
+    subject = ADDR
+    if family == "clusters":
+        subject = httpx.get(f"{server}/api/btc/addresses/{ADDR}", headers=auth).json()["cluster"]
+    url = f"{server}/api/btc/{family}/{subject}/txs"
+
+    def hashes(**params: str) -> dict[str, int]:
+        rows = httpx.get(url, params={"pagesize": 5000, **params}, headers=auth).json()
+        return {r["tx_hash"]: r["value"]["value"] for r in rows["address_txs"]}
+
+    every, received, spent = hashes(), hashes(direction="in"), hashes(direction="out")
+    assert received and spent  # Satoshi's block-9 address both received and spent
+    assert all(v > 0 for v in received.values()) and all(v < 0 for v in spent.values())
+    assert {**received, **spent} == every

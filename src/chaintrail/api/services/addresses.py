@@ -95,9 +95,22 @@ def tx_filter(view: ChainView, tids: np.ndarray, rng: RangeArgs) -> np.ndarray:
 
 
 def tx_rows(
-    view: ChainView, tids: np.ndarray, values: np.ndarray, rng: RangeArgs, scope: str
+    view: ChainView,
+    tids: np.ndarray,
+    values: np.ndarray,
+    rng: RangeArgs,
+    direction: str | None,
+    *scope_key: object,
 ) -> dict:
-    """A page of AddressTxs over (tx id, signed value) rows, filtered and ordered."""
+    """A page of AddressTxs over (tx id, signed value) rows: kept to ``direction`` (``in``:
+    value > 0, ``out``: < 0), filtered by ``rng`` and ordered; page tokens are bound to
+    ``scope_key`` and every query parameter."""
+    if direction is not None:
+        keep = values > 0 if direction == "in" else values < 0
+        tids, values = tids[keep], values[keep]
+    scope = scope_of(
+        *scope_key, direction, rng.min_height, rng.max_height, rng.min_date, rng.max_date, rng.order
+    )
     keep = tx_filter(view, tids, rng)
     tids, values = tids[keep], values[keep]
     if rng.order == "desc":
@@ -126,21 +139,9 @@ def address_txs(ctx, currency: str, text: str, direction: str | None, rng: Range
     view = ctx.chain(currency)
     aid = view.address_id(text)
     tids, values = view.index.txs_of(aid)
-    if direction is not None:
-        mask = values > 0 if direction == "in" else values < 0
-        tids, values = tids[mask], values[mask]
-    scope = scope_of(
-        "address_txs",
-        currency,
-        aid,
-        direction,
-        rng.min_height,
-        rng.max_height,
-        rng.min_date,
-        rng.max_date,
-        rng.order,
+    return tx_rows(
+        view, np.asarray(tids), np.asarray(values), rng, direction, "address_txs", currency, aid
     )
-    return tx_rows(view, np.asarray(tids), np.asarray(values), rng, scope)
 
 
 def flows(

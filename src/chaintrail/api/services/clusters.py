@@ -164,20 +164,7 @@ def cluster_txs(ctx, currency: str, cid: int, direction: str | None, rng: RangeA
     """GET /{currency}/clusters/{cluster}/txs (deprecated upstream)."""
     view = ctx.chain(currency)
     tids, vals = _cluster_txs(view, _big(view, cid))
-    if direction is not None:
-        keep = vals > 0 if direction == "in" else vals < 0
-        tids, vals = tids[keep], vals[keep]
-    scope = scope_of(
-        "cluster_txs",
-        cid,
-        direction,
-        rng.min_height,
-        rng.max_height,
-        rng.min_date,
-        rng.max_date,
-        rng.order,
-    )
-    return tx_rows(view, tids, vals, rng, scope)
+    return tx_rows(view, tids, vals, rng, direction, "cluster_txs", cid)
 
 
 def _neighbor_rows(ctx, view: ChainView, cid: int, direction: str, breadth: int) -> list[dict]:  # noqa: ANN001

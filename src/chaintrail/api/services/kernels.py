@@ -69,6 +69,19 @@ def address_pair_degrees(
 
 
 @njit(cache=True)
+def _add_flow(nb, tx_col, val, start, pos, b, t, share):
+    """Add ``share`` to neighbor ``b``'s row of tx ``t`` (rows ``start:pos``); returns new pos."""
+    for m in range(start, pos):
+        if nb[m] == b:
+            val[m] += share
+            return pos
+    nb[pos] = b
+    tx_col[pos] = t
+    val[pos] = share
+    return pos + 1
+
+
+@njit(cache=True)
 def neighbor_flows(
     addr,
     txs,
@@ -115,18 +128,7 @@ def neighbor_flows(
                 if b < 0 or b == addr:
                     continue
                 share = np.int64(np.float64(out_value[k]) * mine_in / total_in)
-                found = -1
-                for m in range(start, pos):
-                    if nb[m] == b:
-                        found = m
-                        break
-                if found >= 0:
-                    val[found] += share
-                else:
-                    nb[pos] = b
-                    tx_col[pos] = t
-                    val[pos] = share
-                    pos += 1
+                pos = _add_flow(nb, tx_col, val, start, pos, b, t, share)
         else:
             mine_out = 0
             for k in range(lo_o, hi_o):
@@ -140,16 +142,5 @@ def neighbor_flows(
                 if b < 0 or b == addr or in_value[i] <= 0:
                     continue
                 share = np.int64(np.float64(mine_out) * in_value[i] / total_in)
-                found = -1
-                for m in range(start, pos):
-                    if nb[m] == b:
-                        found = m
-                        break
-                if found >= 0:
-                    val[found] += share
-                else:
-                    nb[pos] = b
-                    tx_col[pos] = t
-                    val[pos] = share
-                    pos += 1
+                pos = _add_flow(nb, tx_col, val, start, pos, b, t, share)
     return nb[:pos], tx_col[:pos], val[:pos]
