@@ -65,3 +65,23 @@ def test_foreign_stix_without_our_extensions(tmp_path) -> None:
     ]
     assert b.tags[0]["confidence"] in ("service_api", "forensic_investigation")
     assert [(lk["src"], lk["dst"]) for lk in b.links] == [(f"address:{W}", "ip:198.51.100.3")]
+
+
+def test_foreign_objects_we_do_not_store_are_reported_not_silently_dropped() -> None:
+    text = json.dumps({"type": "bundle", "id": "bundle--2f7a3cbe-7a0f-4f86-9d0a-1d5b1f1f0c02", "objects": [
+        {"type": "cryptocurrency-wallet", "spec_version": "2.1", "id": "cryptocurrency-wallet--0c6e6b3c-29a1-5a53-9c47-7d1b9a4b0e11", "value": W},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--0c6e6b3c-29a1-4a53-9c47-7d1b9a4b0e21"},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--0c6e6b3c-29a1-4a53-9c47-7d1b9a4b0e22"},
+        {"type": "malware", "spec_version": "2.1", "id": "malware--0c6e6b3c-29a1-4a53-9c47-7d1b9a4b0e23"},
+    ]})  # fmt: skip
+    assert stix_to_bundle(text).skipped == {"indicator": 2, "malware": 1}
+
+
+def test_an_object_without_an_id_is_an_error_naming_it() -> None:
+    import pytest
+
+    from chaintrail.errors import DecodeError
+
+    text = json.dumps({"type": "bundle", "id": "bundle--x", "objects": [{"type": "foo"}]})
+    with pytest.raises(DecodeError, match=r"case.json: objects\[0\]: .*'id'"):
+        stix_to_bundle(text, "case.json")

@@ -321,7 +321,12 @@ def _import_cmd(fmt: str, file: Path, store: Path, json_out: bool) -> None:
     if json_out:
         emit_json({"format": fmt, "file": str(file), **counts})
     else:
+        skipped = counts.pop("skipped_types", {})
+        counts.pop("skipped_objects", None)
         console.print(f"imported {fmt} {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        if skipped:
+            kinds = ", ".join(f"{n} {t}" for t, n in skipped.items())
+            err_console.print(f"[yellow]skipped objects chaintrail does not store:[/] {kinds}")
 
 
 @export_app.command("stix")

@@ -36,10 +36,12 @@ class IntelBundle:
     links: list[dict[str, Any]] = field(default_factory=list)
     transactions: list[dict[str, Any]] = field(default_factory=list)
     actors: list[dict[str, Any]] = field(default_factory=list)
+    # objects of a foreign bundle that carry nothing chaintrail stores, by type (not exported)
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        """Number of items of each kind."""
-        return {k: len(v) for k, v in self.__dict__.items()}
+        """Number of items of each kind (skipped foreign objects not counted)."""
+        return {k: len(v) for k, v in self.__dict__.items() if k != "skipped"}
 
 
 def _cluster_addresses(chain_store: Any, cluster: int) -> list[str]:

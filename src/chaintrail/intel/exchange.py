@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from chaintrail.atomicfile import write_text_atomic
 from chaintrail.intel.views import open_chain_store
@@ -40,7 +41,7 @@ def export_file(fmt: str, store: Path, out: Path, *, address: list[str] | None =
     return b.counts()
 
 
-def import_file(fmt: str, file: Path, store: Path) -> dict[str, int]:
+def import_file(fmt: str, file: Path, store: Path) -> dict[str, Any]:
     """Import a STIX bundle, MISP event or CSV file into the intel store; returns counts."""
     from chaintrail.errors import InputError
     from chaintrail.intel.bundle import store_bundle
@@ -63,4 +64,7 @@ def import_file(fmt: str, file: Path, store: Path) -> dict[str, int]:
 
             b = misp_to_bundle(text, str(file))
         counts = store_bundle(store, b, fmt=fmt, source_name=file.name)
+        if b.skipped:
+            counts["skipped_objects"] = sum(b.skipped.values())
+            counts["skipped_types"] = dict(sorted(b.skipped.items()))  # type: ignore[assignment]
     return counts

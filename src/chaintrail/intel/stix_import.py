@@ -71,7 +71,12 @@ def parse_stix(text: str, source: str = "<stix>") -> IntelBundle:
         raise DecodeError(
             "not a STIX bundle (expected an object with type 'bundle' and 'objects')", source=source
         )
-    objs = {o["id"]: o for o in doc["objects"] if isinstance(o, dict) and "id" in o}
+    for k, o in enumerate(doc["objects"]):
+        if not isinstance(o, dict) or not isinstance(o.get("id"), str) or "type" not in o:
+            raise DecodeError(
+                f"objects[{k}]: every STIX object needs a 'type' and an 'id'", source=source
+            )
+    objs = {o["id"]: o for o in doc["objects"]}
     b = IntelBundle()
     ent_of: dict[str, dict[str, Any]] = {}
     for oid, o in objs.items():
@@ -98,6 +103,8 @@ def parse_stix(text: str, source: str = "<stix>") -> IntelBundle:
             e = _plain_entity(o)
         if e:
             ent_of[oid] = e
+        else:  # indicators, malware, reports ...: nothing chaintrail stores
+            b.skipped[o["type"]] = b.skipped.get(o["type"], 0) + 1
     for o in objs.values():
         if o.get("type") == "cryptocurrency-transaction":
             val = lambda ref: ent_of[ref]["value"] if ref in ent_of else ref  # noqa: E731
