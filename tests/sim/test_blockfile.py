@@ -109,3 +109,22 @@ def test_no_dust_and_realistic_script_mix(tiny) -> None:
     for t in (2, 3, 4, 5, 6, 8):  # p2pkh p2sh p2wpkh p2wsh p2tr nulldata
         assert mix.get(t, 0) > 0, f"script type {t} missing"
     assert mix[4] > mix[2] > 0  # P2WPKH dominates, legacy still present
+
+
+def test_generation_refuses_a_block_over_the_weight_limit(tiny, tmp_path, monkeypatch) -> None:
+    """The serialiser's own BIP141 weight agrees with the decoder's at the heaviest block: a
+    limit exactly there passes, one unit less stops generation naming that block."""
+    import pytest
+
+    from chaintrail.sim import blockfile, simulate
+
+    from .conftest import SEED
+
+    heaviest = int(np.argmax(tiny.batch.block_weight))
+    weight = int(tiny.batch.block_weight[heaviest])
+    monkeypatch.setattr(blockfile, "MAX_BLOCK_WEIGHT", weight)
+    simulate("tiny", SEED, tmp_path / "at-limit")
+    monkeypatch.setattr(blockfile, "MAX_BLOCK_WEIGHT", weight - 1)
+    with pytest.raises(ValueError, match=f"block {heaviest} weighs {weight:,} weight units"):
+        simulate("tiny", SEED, tmp_path / "over")
+    assert not (tmp_path / "over" / "blocks").exists()  # nothing half-written

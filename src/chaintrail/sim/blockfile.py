@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from chaintrail.chains.bitcoin.hashing import hash160_into, sha256d_into
+from chaintrail.chains.bitcoin.params import MAX_BLOCK_WEIGHT
 from chaintrail.chains.bitcoin.serialize import (
     REGTEST_BITS,
     merkle_root_into,
@@ -151,7 +152,8 @@ def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w
         sha256d_into(state, block, w, buf, start, p, txid[t], 0)
         for i in range(32):
             wtxid_row[i] = txid[t, i]
-    return p, segwit
+    # marker/flag + witness: the bytes that weigh 1 instead of 4
+    return p, segwit, (2 + lock - body_end) if segwit else 0
 
 
 @njit(cache=True)
@@ -210,17 +212,30 @@ def _write_coinbase(
         txid_of_segwit(buf, start, body, body_end, lock, state, block, w, txid[t], 0)
     else:
         sha256d_into(state, block, w, buf, start, p, txid[t], 0)
-    return p
+    return p, (2 + lock - body_end) if segwit else 0
 
 
 @njit(cache=True)
 def serialize_blocks(
-    seed, b0, b1, prev_hash, blocks, L, payload, tags, txid, block_hash, block_len, buf
+    seed,
+    b0,
+    b1,
+    prev_hash,
+    blocks,
+    L,
+    payload,
+    tags,
+    txid,
+    block_hash,
+    block_len,
+    block_weight,
+    buf,
 ):  # type: ignore[no-untyped-def]
     """Write blocks ``b0..b1-1`` (framed) into ``buf``; returns the bytes used.
 
     ``blocks`` = (tx_start, n_tx, time, pool); ``tags[pool]`` is the coinbase tag of a pool.
-    Fills ``txid`` rows of the written txs, ``block_hash[b]`` and ``block_len[b-b0]``.
+    Fills ``txid`` rows of the written txs, ``block_hash[b]``, ``block_len[b-b0]`` and
+    ``block_weight[b-b0]`` (BIP141 weight: 4 x non-witness bytes + witness bytes).
     """
     tx_start, n_tx, times, pools = blocks
     state, block, w = np.zeros(10, np.int64), np.zeros(64, np.uint8), np.zeros(80, np.int64)
@@ -244,11 +259,13 @@ def serialize_blocks(
         tx_area = cb_pos + _CB_RESERVE
         p = tx_area
         any_segwit = False
+        witness_bytes = 0
         for t in range(t0 + 1, t0 + n):
-            p, seg = _write_tx(
+            p, seg, wit = _write_tx(
                 t, buf, p, seed, L, payload, txid, wtxid[t - t0], scr, state, block, w, tmp
             )
             any_segwit = any_segwit or seg
+            witness_bytes += wit
         tx_end = p
         if any_segwit:
             for i in range(32):
@@ -256,7 +273,7 @@ def serialize_blocks(
             merkle_root_into(wtxid, n, work, state, block, w, root, 0)
             witness_commitment_into(root, state, block, w, commitment, 0)
         pool = pools[b]
-        q = _write_coinbase(
+        q, cb_wit = _write_coinbase(
             t0,
             b,
             any_segwit,
@@ -297,6 +314,7 @@ def serialize_blocks(
         buf[start + 3] = 0xD9
         put_u32(buf, start + 4, end - start - 8)
         block_len[b - b0] = end - start
+        block_weight[b - b0] = 4 * (end - start - 8) - 3 * (witness_bytes + cb_wit)
         pos = end
     return pos
 
@@ -316,12 +334,16 @@ def write_block_files(
     seed: int,
     blocks_dir: Path,
     on_blocks: Callable[[int], None] | None = None,
+    max_weight: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[Path]]:
     """Serialise every block of ``fl`` into ``blocks_dir/blk%05d.dat``.
 
     Returns (txid (n_tx,32), block_hash (n_blocks,32), files written). Files are written to a
-    temporary name and renamed when complete. ``on_blocks(k)`` reports progress.
+    temporary name and renamed when complete. ``on_blocks(k)`` reports progress. A block the
+    planner made heavier than ``max_weight`` (default: the consensus 4,000,000) stops generation with a
+    ValueError naming it, instead of writing a chain that ingest would reject.
     """
+    limit = MAX_BLOCK_WEIGHT if max_weight is None else max_weight
     blocks_dir.mkdir(parents=True, exist_ok=True)
     n_blocks = fl.block_tx_start.shape[0]
     txid = np.zeros((fl.tx_kind.shape[0], 32), np.uint8)
@@ -347,8 +369,16 @@ def write_block_files(
                 total += bounds[e]
                 e += 1
             block_len = np.zeros(e - b, np.int64)
+            block_weight = np.zeros(e - b, np.int64)
             serialize_blocks(np.uint64(seed), b, e, prev, blocks, L, payload, tag_arrays, txid,
-                             block_hash, block_len, buf)  # fmt: skip
+                             block_hash, block_len, block_weight, buf)  # fmt: skip
+            heavy = np.flatnonzero(block_weight > limit)
+            if heavy.size:
+                k = int(heavy[0])
+                raise ValueError(
+                    f"planner bug: block {b + k} weighs {int(block_weight[k]):,} weight units, "
+                    f"over the limit of {limit:,}"
+                )
             prev = block_hash[e - 1].copy()
             off = 0
             for size in block_len.tolist():
