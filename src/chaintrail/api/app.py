@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` builds a FastAPI app over one store directory. Every error leaves
 as a 4xx/5xx JSON body ``{"detail": "<one line>"}``: chaintrail's NotFoundError -> 404,
-InputError/UsageError -> 400, StoreError -> 503, RemoteError -> 502; request-shape errors
+InputError/UsageError -> 400, ForbiddenError -> 403, ConflictError -> 409, StoreError -> 503, RemoteError -> 502; request-shape errors
 (missing/mistyped parameters) -> 422 with the same one-line shape.
 """
 
@@ -24,6 +24,8 @@ from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.errors import (
     ChaintrailError,
+    ConflictError,
+    ForbiddenError,
     InputError,
     NotFoundError,
     RemoteError,
@@ -83,6 +85,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return 404
         if isinstance(exc, InputError | UsageError):
             return 400
+        if isinstance(exc, ForbiddenError):
+            return 403
+        if isinstance(exc, ConflictError):
+            return 409
         if isinstance(exc, RemoteError):
             return 502
         if isinstance(exc, StoreError):
