@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
+from chaintrail.api.hubgate import HubGate
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.errors import (
@@ -42,6 +43,8 @@ chaintrail's investigation API.
   (host `http://HOST:PORT/api`) and tools built on it work against chaintrail.
 * `/v1/...` adds what GraphSense lacks: traces with taint models, exposure, risk, transaction
   heuristics and off-chain links.
+* `/v1/hub/...` is the cooperation hub: organisations, users, cases, TLP 2.0 sharing and the
+  audit log (docs/HUB.md); `/taxii2/` serves the hub's STIX 2.1 objects over TAXII 2.1.
 
 Send an API key in `Authorization` (`KEY` or `Bearer KEY`); keys come from
 `chaintrail apikey create --role reader|analyst`. Amounts are integer base units (satoshis);
@@ -58,6 +61,7 @@ class ApiSettings:
     host: str = "127.0.0.1"
     rate_limit: float = 100.0  # requests/s per key (per worker process); 0 = unlimited
     cors_origins: list[str] = field(default_factory=list)
+    hub_db: str | None = None  # hub database URL; None: $CHAINTRAIL_HUB_DB or <store>/hub.sqlite
 
 
 def is_loopback(host: str) -> bool:
@@ -141,10 +145,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
             {"name": "rates", "description": "Fiat exchange rates (GraphSense)"},
             {"name": "tags", "description": "Tags, actors, taxonomies (GraphSense)"},
             {"name": "analysis", "description": "chaintrail: trace, exposure, risk, heuristics"},
+            {
+                "name": "hub",
+                "description": "chaintrail hub: organisations, users, cases, TLP sharing, audit",
+            },
         ],
     )
     app.state.settings = settings
     app.state.ctx = ServiceContext(settings.store_dir)
+    app.state.hub = HubGate(settings.store_dir, settings.hub_db)
     _install_error_handlers(app)
     register_routes(app)
 
@@ -163,5 +172,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
     keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
     buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
-    app.add_middleware(AccessMiddleware, keys=keys, buckets=buckets)
+    app.add_middleware(
+        AccessMiddleware, keys=keys, buckets=buckets, hub=app.state.hub if settings.auth else None
+    )
     return app

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from chaintrail.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from chaintrail.hub import audit
-from chaintrail.hub.credentials import hash_password
+from chaintrail.hub.credentials import create_key, hash_password
 from chaintrail.hub.models import (
     ApiKey,
     GroupMember,
@@ -62,6 +62,13 @@ def org_by_name(session: Session, name: str) -> Organisation:
         org = session.get(Organisation, int(name))
     if org is None:
         raise NotFoundError(f"organisation {name!r}: no such organisation in the hub")
+    return org
+
+
+def org_of(session: Session, who: Principal) -> Organisation:
+    """The caller's organisation."""
+    org = session.get(Organisation, who.org_id)
+    assert org is not None
     return org
 
 
@@ -293,3 +300,64 @@ def user_json(session: Session, user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "org": org.name if org else None, "org_id": user.org_id,
             "display_name": user.display_name, "roles": sorted(roles_of(session, user.id)),
             "disabled": user.disabled_at is not None}  # fmt: skip
+
+
+def list_orgs(session: Session, who: Principal | None) -> list[OrgView]:
+    """The directory of organisations (every authenticated user may read it)."""
+    return [
+        OrgView.of(o) for o in session.scalars(select(Organisation).order_by(Organisation.name))
+    ]
+
+
+def group_json(session: Session, group: SharingGroup) -> dict[str, Any]:
+    """A group with its member organisations' names."""
+    return {"id": group.id, "name": group.name, "description": group.description,
+            "members": [o.name for o in group_orgs(session, group.id)]}  # fmt: skip
+
+
+def list_groups(session: Session, who: Principal | None) -> list[dict[str, Any]]:
+    """Every sharing group with its members."""
+    return [
+        group_json(session, g)
+        for g in session.scalars(select(SharingGroup).order_by(SharingGroup.name))
+    ]
+
+
+def list_users(
+    session: Session, who: Principal | None, org: str | None = None
+) -> list[dict[str, Any]]:
+    """Users: all of them for a hub admin (or the operator), else those of the caller's organisation."""
+    q = select(User).order_by(User.name)
+    if org is not None:
+        q = q.where(User.org_id == org_by_name(session, org).id)
+    if who is not None and not who.has(HUB_ADMIN):
+        q = q.where(User.org_id == who.org_id)
+    return [user_json(session, u) for u in session.scalars(q)]
+
+
+def new_key_for(
+    session: Session, who: Principal | None, user_name: str, *, name: str = "", access: str = "write",
+    rate_limit: float | None = None,
+) -> tuple[str, ApiKey, User]:  # fmt: skip
+    """A key for a user: for oneself, by the user's org admin, or by a hub admin."""
+    user = user_by_name(session, user_name)
+    if who is not None:
+        allowed = (
+            who.user_id == user.id
+            or who.has(HUB_ADMIN)
+            or (who.has(ORG_ADMIN) and who.org_id == user.org_id)
+        )
+        if not allowed or not who.can_write:
+            raise ForbiddenError(
+                f"a key for {user_name!r} is made by that user, its org admin or a hub admin (with a write key)"
+            )
+    key, rec = create_key(session, user, name=name, access=access, rate_limit=rate_limit)
+    audit.append(
+        session,
+        who,
+        "apikey.create",
+        "apikey",
+        rec.id,
+        detail={"user": user.name, "access": access},
+    )
+    return key, rec, user
