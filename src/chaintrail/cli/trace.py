@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from chaintrail.cli.common import JsonOption, StoreOption, btc, console, emit_json, err_console
+from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
 
 
 class _Fmt(StrEnum):
@@ -83,6 +84,8 @@ def trace(
         Path | None, typer.Option("--out", help="Write the export to this file.")
     ] = None,
     json_out: JsonOption = False,
+    case: CaseOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Trace funds from addresses, a transaction or one output, and show where they ended."""
     from chaintrail.analysis.trace_export import render, result_dict, write_export
@@ -95,11 +98,21 @@ def trace(
         height_from=height_from, height_to=height_to, time_from=time_from, time_to=time_to,
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
     )  # fmt: skip
+    if case is not None:  # before the work: a case we could not file into fails now
+        check_case_writable(store, case, as_user)
     ctx = _open(store)
     seeds = seeds_for_targets(ctx, targets, params)
     with err_console.status(f"tracing {params.direction} over {hops} hops"):
         flow = ctx.tracer.run(seeds, params)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
+    if case is not None:
+        from chaintrail.store import ChainStore
+
+        generation = ChainStore.open(store).generation
+        payload = {"targets": targets, "params": asdict(params), "store_generation": generation,
+                   "cluster_nodes": cluster_nodes, "result": result_dict(result)}  # fmt: skip
+        item_id = file_into_case(store, case, as_user, "trace", payload, "cli:trace")
+        err_console.print(f"trace filed into case {case} as item {item_id}")
     if out is not None:
         write_export(result, (fmt or _Fmt.json).value, out)
         err_console.print(f"wrote {out}")

@@ -153,7 +153,8 @@ def create_case(
     return case
 
 
-def _writable(session: Session, who: Principal, case_id: int) -> CaseScope:
+def writable_scope(session: Session, who: Principal, case_id: int) -> CaseScope:
+    """The case if ``who`` may change it (its organisation's, a case role, a write key)."""
     scope, _ = visible_scope(session, who, reach_of(session, who), case_id)
     if scope.case.owner_org_id != who.org_id or not who.works_cases():
         raise ForbiddenError(
@@ -166,7 +167,7 @@ def _writable(session: Session, who: Principal, case_id: int) -> CaseScope:
 
 def add_members(session: Session, who: Principal, case_id: int, names: list[str]) -> list[str]:
     """Add users of the owner organisation to a case; returns the members afterwards."""
-    scope = _writable(session, who, case_id)
+    scope = writable_scope(session, who, case_id)
     for name in names:
         user = user_by_name(session, name)
         if user.org_id != scope.case.owner_org_id:
@@ -201,7 +202,7 @@ def update_case(
     tlp: str | None = None, expected_version: int | None = None,
 ) -> Case:  # fmt: skip
     """Change title, status or default marking; ConflictError if the case changed since ``expected_version``."""
-    scope = _writable(session, who, case_id)
+    scope = writable_scope(session, who, case_id)
     case = scope.case
     changes: dict[str, Any] = {}
     if title is not None:
@@ -243,12 +244,22 @@ def update_case(
     return case
 
 
+def filing_scope(session: Session, who: Principal, case_id: int) -> CaseScope:
+    """The case if ``who`` may file into it now (writable and not closed)."""
+    scope = writable_scope(session, who, case_id)
+    if scope.case.status == "closed":
+        raise ConflictError(
+            f"case {case_id} is closed: reopen it (status open) before filing into it"
+        )
+    return scope
+
+
 def add_item(
     session: Session, who: Principal, case_id: int, kind: str, payload: dict[str, Any], *,
     tlp: str | None = None, via: str = "cli", attachment_sha256: str | None = None,
 ) -> Item:  # fmt: skip
     """File an item into a case of the caller's organisation (marking defaults to the case's)."""
-    scope = _writable(session, who, case_id)
+    scope = writable_scope(session, who, case_id)
     if scope.case.status == "closed":
         raise ConflictError(
             f"case {case_id} is closed: reopen it (status open) before filing into it"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from chaintrail.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from chaintrail.hub import audit
-from chaintrail.hub.credentials import create_key, hash_password
+from chaintrail.hub.credentials import create_key, hash_password, revoke_key
 from chaintrail.hub.models import (
     ApiKey,
     GroupMember,
@@ -361,3 +361,21 @@ def new_key_for(
         detail={"user": user.name, "access": access},
     )
     return key, rec, user
+
+
+def revoke_key_as(session: Session, who: Principal | None, key_id: str) -> ApiKey:
+    """Revoke a key: its user, the user's org admin or a hub admin may."""
+    rec = revoke_key(session, key_id)
+    if who is not None:
+        owner = session.get(User, rec.user_id)
+        allowed = (
+            who.user_id == rec.user_id
+            or who.has(HUB_ADMIN)
+            or (who.has(ORG_ADMIN) and owner is not None and owner.org_id == who.org_id)
+        )
+        if not allowed or not who.can_write:
+            raise ForbiddenError(
+                f"key {key_id} is revoked by its user, their org admin or a hub admin"
+            )
+    audit.append(session, who, "apikey.revoke", "apikey", rec.id)
+    return rec
