@@ -79,11 +79,19 @@ def visible_scope(
     return scope, view
 
 
+def name_of(session: Session, model: type[Organisation] | type[User], row_id: int) -> str | None:
+    """The name of an organisation or user, cached for the session (the identity map is weak)."""
+    cache: dict[tuple[str, int], str | None] = session.info.setdefault("names", {})
+    key = (model.__tablename__, row_id)
+    if key not in cache:
+        cache[key] = session.scalar(select(model.name).where(model.id == row_id))
+    return cache[key]
+
+
 def case_json(session: Session, case: Case, view: View) -> dict[str, Any]:
     """A case as JSON (members only in the full view)."""
-    org = session.get(Organisation, case.owner_org_id)
     out: dict[str, Any] = {"id": case.id, "title": case.title, "status": case.status, "tlp": case.tlp,
-                           "owner_org": org.name if org else None, "created_at": case.created_at.isoformat() + "Z",
+                           "owner_org": name_of(session, Organisation, case.owner_org_id), "created_at": case.created_at.isoformat() + "Z",
                            "updated_at": case.updated_at.isoformat() + "Z", "item_count": case.item_count,
                            "version": case.version, "view": view.value}  # fmt: skip
     if view is View.FULL:
@@ -100,15 +108,13 @@ def case_json(session: Session, case: Case, view: View) -> dict[str, Any]:
 def item_json(session: Session, item: Item, view: View) -> dict[str, Any]:
     """An item with its provenance, as the view allows."""
     payload = json.loads(item.payload)
-    org = session.get(Organisation, item.created_org)
     prov: dict[str, Any] = {
-        "org": org.name if org else None,
+        "org": name_of(session, Organisation, item.created_org),
         "at": item.created_at.isoformat() + "Z",
         "via": item.via,
     }
     if view is View.FULL:
-        author = session.get(User, item.created_by)
-        prov.update(user=author.name if author else None, request_id=item.request_id)
+        prov.update(user=name_of(session, User, item.created_by), request_id=item.request_id)
     else:
         payload = redact(item.kind, payload)
     return {"id": item.id, "case_id": item.case_id, "kind": item.kind, "subject": item.subject,

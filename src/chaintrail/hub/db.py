@@ -83,7 +83,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:"):
         return _sqlite_engine(url)
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        return create_engine(url, pool_size=8, max_overflow=8, pool_recycle=3600)
     except (ImportError, ModuleNotFoundError) as exc:
         raise UsageError(
             "the hub on PostgreSQL needs psycopg: pip install 'chaintrail[postgres]'"
