@@ -71,8 +71,7 @@ def init_hub(
     ``local``; import old keys not yet in the hub. Safe to run again."""
     store_dir = Path(store_dir)
     resolved = resolve_url(store_dir, url)
-    if resolved.startswith("sqlite:"):
-        store_dir.mkdir(parents=True, exist_ok=True)
+    store_dir.mkdir(parents=True, exist_ok=True)  # attachments and the audit key live here too
     if max_attachment_bytes is not None and max_attachment_bytes <= 0:
         raise UsageError(
             f"--max-attachment {max_attachment_bytes}: expected a positive number of bytes"
