@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from chaintrail.api.keys import KeyStore
-from chaintrail.cli import hub_cases
+from chaintrail.cli import hub_cases, hub_taxii
 from chaintrail.cli.common import (
     DEFAULT_STORE,
     JsonOption,
@@ -300,4 +300,5 @@ def register(app: typer.Typer) -> None:
     hub_app.add_typer(group_app, name="group")
     hub_app.add_typer(user_app, name="user")
     hub_cases.register(hub_app)
+    hub_taxii.register(hub_app)
     app.add_typer(hub_app, name="hub")

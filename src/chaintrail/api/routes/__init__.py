@@ -44,6 +44,7 @@ def register_routes(app: FastAPI) -> None:
         hub_cases,
         hub_directory,
         tags,
+        taxii,
         txs,
     )
 
@@ -52,3 +53,4 @@ def register_routes(app: FastAPI) -> None:
     app.include_router(analysis.router, prefix="/v1", responses=ERRORS)
     for module in (hub_directory, hub_cases):
         app.include_router(module.router, prefix="/v1", responses=HUB_ERRORS)
+    app.include_router(taxii.router)
