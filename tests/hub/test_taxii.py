@@ -47,7 +47,7 @@ def test_the_oasis_client_lists_pages_and_pushes(server: ServerProcess) -> None:
     hub = server.env.open()
     world = build_world(hub)
     hub.close()
-    items = _file_notes(server.env, per_tlp=5)
+    _file_notes(server.env, per_tlp=5)
     srv = Server(f"{server.base}/taxii2/", user="b-analyst", password=world.keys["b-analyst"])
     assert srv.title == "chaintrail hub"
     root: ApiRoot = srv.api_roots[0]
