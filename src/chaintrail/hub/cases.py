@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from chaintrail.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from chaintrail.hub import audit
+from chaintrail.hub.db import insert_ignoring_duplicates
 from chaintrail.hub.directory import reach_of, user_by_name
 from chaintrail.hub.items import normalise, redact
 from chaintrail.hub.models import Case, CaseMember, Item, Organisation, Share, User, utcnow
@@ -174,6 +175,7 @@ def writable_scope(session: Session, who: Principal, case_id: int) -> CaseScope:
 def add_members(session: Session, who: Principal, case_id: int, names: list[str]) -> list[str]:
     """Add users of the owner organisation to a case; returns the members afterwards."""
     scope = writable_scope(session, who, case_id)
+    rows = []
     for name in names:
         user = user_by_name(session, name)
         if user.org_id != scope.case.owner_org_id:
@@ -182,8 +184,8 @@ def add_members(session: Session, who: Principal, case_id: int, names: list[str]
                 field="member",
             )
         if user.id not in scope.members:
-            session.add(CaseMember(case_id=case_id, user_id=user.id))
-    session.flush()
+            rows.append({"case_id": case_id, "user_id": user.id})
+    insert_ignoring_duplicates(session, CaseMember, rows)
     audit.append(
         session,
         who,

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chaintrail.errors import ForbiddenError, NotFoundError
+from chaintrail.errors import ConflictError, ForbiddenError, NotFoundError
 from chaintrail.hub import audit
 from chaintrail.hub.db import Hub
 from chaintrail.hub.principal import Principal
@@ -31,6 +32,11 @@ def perform(
     try:
         with hub.transaction() as s:
             return action(s, who, *args, **kwargs)
+    except IntegrityError as exc:  # a concurrent writer created the same row first
+        first = str(exc.orig).splitlines()[0] if exc.orig else "constraint"
+        raise ConflictError(
+            f"a concurrent change conflicts with this one ({first}): read again and retry"
+        ) from exc
     except (ForbiddenError, NotFoundError) as exc:
         with hub.transaction() as s:
             audit.append(s, who, "denied", "request", getattr(action, "__name__", "?"),
