@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from chaintrail.api.keys import KeyStore
 from chaintrail.cli import main
 from chaintrail.errors import StoreError
 from chaintrail.hub.credentials import LegacyKey
-from chaintrail.hub.db import open_hub
+from chaintrail.hub.db import Hub, alembic_config, make_engine, open_hub, resolve_url
 from chaintrail.hub.models import Base
 from chaintrail.hub.setup import init_hub
 
@@ -45,23 +46,39 @@ def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
 
 
 def test_a_missing_or_stale_database_names_the_command_to_run(
-    hub_env: HubEnv, tmp_path: Path, capsys
+    tmp_path: Path, db_url: str | None, capsys
 ) -> None:
     with pytest.raises(StoreError, match="chaintrail hub init"):
         open_hub(tmp_path / "nowhere")
-    hub = hub_env.open()
-    with hub.engine.begin() as con:
-        con.execute(text("UPDATE alembic_version SET version_num = '0000'"))
-    hub.close()
-    with pytest.raises(StoreError, match="at revision 0000.*run `chaintrail hub migrate`"):
-        hub_env.open()
+    store = tmp_path / "store"
+    store.mkdir()
+    old = Hub(store, make_engine(resolve_url(store, db_url)), resolve_url(store, db_url))
+    command.upgrade(alembic_config(old.engine), "0001")  # a database made by the previous release
+    old.close()
+    with pytest.raises(
+        StoreError,
+        match="at revision 0001, this chaintrail needs 0002: run `chaintrail hub migrate`",
+    ):
+        open_hub(store, db_url)
+    db = ["--db", db_url] if db_url else []
     with pytest.raises(SystemExit) as exc:  # every command says so in one line
-        main(
-            ["hub", "case", "list", "--store", str(hub_env.store)]
-            + (["--db", hub_env.url] if hub_env.url else [])
-        )
+        main(["hub", "case", "list", "--store", str(store), *db])
     err = capsys.readouterr().err
     assert exc.value.code == 1 and "chaintrail hub migrate" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exc:
+        main(["hub", "migrate", "--store", str(store), *db])
+    assert exc.value.code == 0
+    assert "at revision 0002 (was 0001)" in " ".join(capsys.readouterr().err.split())
+    open_hub(store, db_url).close()
+
+
+def test_a_database_newer_than_the_code_says_so(hub_env: HubEnv) -> None:
+    hub = hub_env.open()
+    with hub.engine.begin() as con:
+        con.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    hub.close()
+    with pytest.raises(StoreError, match="newer than this chaintrail knows"):
+        hub_env.open()
 
 
 def test_init_twice_keeps_everything(hub_env: HubEnv) -> None:

@@ -167,6 +167,7 @@ class ItemOut(BaseModel):
     view: Literal["full", "redacted"]
     provenance: Provenance
     payload: dict[str, Any]
+    live: dict[str, Any] | None = None  # cluster items read with live=true
 
 
 class CaseOut(BaseModel):

@@ -21,7 +21,7 @@ from chaintrail.cli.common import (
 from chaintrail.cli.hubcommon import AsOption, DbOption, hub_as
 from chaintrail.errors import InputError, UsageError
 from chaintrail.hub import attachments, cases, shares
-from chaintrail.hub.cluster_view import cluster_snapshot
+from chaintrail.hub.cluster_view import cluster_snapshot, live_view
 from chaintrail.hub.export import export_case
 from chaintrail.hub.policy import View
 from chaintrail.hub.service import perform
@@ -238,12 +238,15 @@ def case_attach(
 def case_item(
     item_id: Annotated[int, typer.Argument(help="The item id.", min=1)],
     save: Annotated[Path | None, typer.Option("--save", help="Write an attachment's file here.")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Cluster items: where the snapshot's addresses are now.")] = False,
     store: StoreOption = DEFAULT_STORE, db: DbOption = None, as_user: AsOption = None, json_out: JsonOption = False,
 ) -> None:  # fmt: skip
     """Show one item (with --save, write an attachment's content to a file)."""
     hub, who = hub_as(store, db, as_user)
     try:
         item = perform(hub, who, cases.read_item, item_id)
+        if live and item["kind"] == "cluster":
+            item["live"] = live_view(store, item["payload"])
         if save is not None:
             path, _ = perform(hub, who, attachments.open_content, hub, item_id)
             save.write_bytes(path.read_bytes())

@@ -118,6 +118,11 @@ def current_revision(engine: Engine) -> str | None:
         ) from exc
 
 
+def _known(engine: Engine, revision: str) -> bool:
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    return any(r.revision == revision for r in scripts.walk_revisions())
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Migrate to the newest revision; returns (revision before, revision after)."""
     before = current_revision(engine)
@@ -182,6 +187,12 @@ def open_hub(store_dir: Path, url: str | None = None, *, check: bool = True) -> 
             hub.close()
             raise StoreError(
                 f"hub database {redact_url(resolved)} is not initialised: run `chaintrail hub init`"
+            )
+        if current != head and not _known(engine, current):
+            hub.close()
+            raise StoreError(
+                f"hub database {redact_url(resolved)} is at revision {current}, newer than this "
+                f"chaintrail knows ({head}): upgrade chaintrail"
             )
         if current != head:
             hub.close()

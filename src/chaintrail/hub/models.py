@@ -186,7 +186,7 @@ class AuditEntry(Base):
     ts: Mapped[str] = mapped_column(String(32))  # ISO UTC with microseconds and Z
     user_id: Mapped[int | None] = mapped_column(Integer)
     user_name: Mapped[str] = mapped_column(String(200))
-    org_id: Mapped[int | None] = mapped_column(Integer)
+    org_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(200))

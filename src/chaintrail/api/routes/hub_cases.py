@@ -23,6 +23,7 @@ from chaintrail.api.hub_models import (
 )
 from chaintrail.api.hubgate import act, principal_of
 from chaintrail.hub import attachments, auditlog, cases, shares
+from chaintrail.hub.cluster_view import live_view
 from chaintrail.hub.export import export_case
 from chaintrail.hub.policy import View
 from chaintrail.hub.principal import Principal
@@ -159,9 +160,18 @@ async def add_attachment(
 @router.get(
     "/items/{item_id}", response_model=ItemOut, summary="Read an item", operation_id="hub_read_item"
 )
-def read_item(request: Request, item_id: Id) -> dict[str, Any]:
-    """One item in the caller's view."""
-    return act(request, cases.read_item, item_id)
+def read_item(
+    request: Request,
+    item_id: Id,
+    live: Annotated[
+        bool, Query(description="Cluster items: where the snapshot's addresses are now")
+    ] = False,
+) -> dict[str, Any]:
+    """One item in the caller's view (``live=true`` adds a cluster snapshot's live view)."""
+    item = act(request, cases.read_item, item_id)
+    if live and item["kind"] == "cluster":
+        item["live"] = live_view(request.app.state.hub.hub().store_dir, item["payload"])
+    return item
 
 
 @router.get(
