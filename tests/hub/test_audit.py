@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from chaintrail.cli import main
 from chaintrail.errors import ValidationError
-from chaintrail.hub import audit, cases
+from chaintrail.hub import audit, audit_verify, cases
 from chaintrail.hub.anchor import check_anchor, make_anchor
 from chaintrail.hub.setup import local_principal
 
@@ -28,21 +28,21 @@ def _fill(env: HubEnv, n_items: int = 6) -> int:
             with hub.transaction() as s:
                 cases.add_item(s, who, case.id, "note", {"markdown": f"note {i}"})
         with hub.engine.connect() as con:
-            result = audit.verify(con)
+            result = audit_verify.verify(con)
         assert result.ok, result.reason
         return result.entries
     finally:
         hub.close()
 
 
-def _tamper_and_verify(env: HubEnv, *sql: str) -> audit.VerifyResult:
+def _tamper_and_verify(env: HubEnv, *sql: str) -> audit_verify.VerifyResult:
     hub = env.open()
     try:
         with hub.engine.begin() as con:
             for statement in sql:
                 con.execute(text(statement))
         with hub.engine.connect() as con:
-            return audit.verify(con)
+            return audit_verify.verify(con)
     finally:
         hub.close()
 
@@ -153,7 +153,7 @@ def test_an_anchor_proves_history_was_not_rewritten(hub_env: HubEnv) -> None:
                 prev = digest
             con.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": prev})
         with hub.engine.connect() as con:
-            assert audit.verify(con).ok  # a consistent rewrite passes the chain check ...
+            assert audit_verify.verify(con).ok  # a consistent rewrite passes the chain check ...
             with pytest.raises(ValidationError, match="rewritten"):
                 check_anchor(con, json.dumps(anchor), "anchor.json")  # ... but not the anchor
     finally:
@@ -168,12 +168,14 @@ def test_a_failed_action_leaves_no_entry_and_a_refusal_is_audited(hub_env: HubEn
     try:
         who = local_principal(hub)
         with hub.engine.connect() as con:
-            before = audit.verify(con).entries
+            before = audit_verify.verify(con).entries
         with pytest.raises(ValidationError), hub.transaction() as s:
             case = cases.create_case(s, who, "will roll back", "AMBER")
             cases.add_item(s, who, case.id, "address", {"address": "not-an-address"})
         with hub.engine.connect() as con:
-            assert audit.verify(con).entries == before  # case, item and entries all rolled back
+            assert (
+                audit_verify.verify(con).entries == before
+            )  # case, item and entries all rolled back
             assert con.execute(text("SELECT count(*) FROM cases")).scalar_one() == 0
         with pytest.raises(NotFoundError):
             perform(hub, who, cases.read_case, 42)
@@ -184,3 +186,23 @@ def test_a_failed_action_leaves_no_entry_and_a_refusal_is_audited(hub_env: HubEn
         assert last[0] == "denied" and "case 42" in last[1]
     finally:
         hub.close()
+
+
+@pytest.mark.parametrize("where", ["first", "at-split", "after-split", "last"])
+def test_verification_split_over_processes_finds_the_same_first_break(hub_env: HubEnv, where: str) -> None:
+    n = _fill(hub_env, n_items=16)  # 19 entries: two ranges, 1-10 and 11-19
+    half = -(-n // 2)
+    victim = {"first": 1, "before-split": half - 1, "at-split": half, "after-split": half + 1, "last": n}[where]
+    hub = hub_env.open()
+    try:
+        whole = audit_verify.verify_url(hub.url, workers=2, parallel_from=0)
+        assert whole.ok and whole.entries == n
+        with hub.engine.begin() as con:
+            con.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": victim})
+        with hub.engine.connect() as con:
+            serial = audit_verify.verify(con)
+        split = audit_verify.verify_url(hub.url, workers=2, parallel_from=0)
+    finally:
+        hub.close()
+    assert serial.broken_seq == split.broken_seq == victim
+    assert "deleted" in split.reason

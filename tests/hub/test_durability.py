@@ -11,7 +11,7 @@ from collections import Counter
 import httpx
 from sqlalchemy import text
 
-from chaintrail.hub import audit
+from chaintrail.hub import audit_verify
 from chaintrail.hub.models import AuditEntry, Case, Item
 
 from .conftest import HubEnv, ServerProcess, free_port, postgres_only
@@ -120,7 +120,7 @@ def test_eight_clients_two_hundred_mixed_writes_each(hub_env: HubEnv) -> None:
         assert len(prevs) == len(set(prevs)) == n_entries  # no two entries share a parent: no fork
         assert n_entries >= CLIENTS * WRITES
         with hub.engine.connect() as con:
-            result = audit.verify(con)
+            result = audit_verify.verify(con)
         assert result.ok, result.reason
     finally:
         hub.close()
@@ -177,7 +177,7 @@ def test_kill_minus_nine_during_a_write_burst_loses_nothing_acknowledged(hub_env
     hub = hub_env.open()
     try:
         with hub.engine.connect() as con:
-            result = audit.verify(con)
+            result = audit_verify.verify(con)
         assert result.ok, result.reason
     finally:
         hub.close()

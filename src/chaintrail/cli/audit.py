@@ -20,8 +20,9 @@ from chaintrail.cli.common import (
 )
 from chaintrail.cli.hubcommon import AsOption, DbOption, hub_as
 from chaintrail.errors import InputError, ValidationError
-from chaintrail.hub import audit, auditlog
+from chaintrail.hub import auditlog
 from chaintrail.hub.anchor import check_anchor, load_or_create_key, make_anchor, public_hex
+from chaintrail.hub.audit_verify import verify_url
 from chaintrail.hub.db import open_hub
 from chaintrail.hub.service import perform
 
@@ -39,9 +40,10 @@ def audit_verify(
     """Recompute the whole chain; names the first entry that was edited, deleted or moved."""
     hub = open_hub(store, db)
     try:
+        hub.engine.dispose()  # no pooled connection is inherited by the verifying processes
+        result = verify_url(hub.url)
+        anchored = None
         with hub.engine.connect() as con:
-            result = audit.verify(con)
-            anchored = None
             if anchor is not None and result.ok:
                 try:
                     text = anchor.read_text()

@@ -8,26 +8,26 @@ Entry ``n`` is the JSON array (UTF-8, no spaces, strings JSON-escaped to ASCII):
 and ``hash(n) = sha256(that array)``, with ``prev_hash`` the hash of entry ``n-1`` (64 zeros for
 entry 1). Entries are appended by :func:`append` inside the caller's transaction, after locking
 the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions
-begin IMMEDIATE), so concurrent writers queue and the chain never forks. :func:`verify`
-recomputes the chain and names the first entry that was edited, deleted or moved.
+begin IMMEDIATE), so concurrent writers queue and the chain never forks. Verification is in
+:mod:`chaintrail.hub.audit_verify`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _js  # type: ignore[attr-defined]
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chaintrail.hub.models import AuditEntry, AuditHead, utcnow
 from chaintrail.hub.principal import Principal
 
 GENESIS = "0" * 64
+_HEAD = "chaintrail.audit_head"  # session.info key: (transaction, seq, hash) after the first append
 COLUMNS = (
     "seq", "ts", "user_id", "user_name", "org_id", "action", "object_type", "object_id",
     "case_id", "marking", "request_id", "detail", "prev_hash",
@@ -57,6 +57,18 @@ def timestamp() -> str:
     return utcnow().isoformat(timespec="microseconds") + "Z"
 
 
+def _locked_head(session: Session) -> tuple[int, str]:
+    """The head as this transaction sees it, locking its row on the first append."""
+    state = session.info.get(_HEAD)
+    tx = session.get_transaction()
+    if state is not None and state[0] is tx:
+        return state[1], state[2]
+    seq, digest = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+    ).one()
+    return int(seq), str(digest)
+
+
 def append(
     session: Session,
     who: Principal | None,
@@ -69,16 +81,12 @@ def append(
     detail: dict[str, Any] | None = None,
     operator: str = "operator",
     request_id: str | None = None,
-) -> AuditEntry:
-    """Append one entry in ``session``'s transaction (it commits or rolls back with the action).
-
-    ``who`` None means the local operator (a CLI administration command without a hub user).
-    """
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+) -> str:
+    """Append one entry in ``session``'s transaction (it commits or rolls back with the action);
+    returns its hash. ``who`` None means the local operator (a CLI administration command)."""
+    seq, prev = _locked_head(session)
     row = (
-        head.seq + 1,
+        seq + 1,
         timestamp(),
         who.user_id if who else None,
         who.name if who else operator,
@@ -90,82 +98,27 @@ def append(
         marking,
         request_id or (who.request_id if who else ""),
         json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=True),
-        head.hash,
+        prev,
     )
     digest = entry_hash(row)
-    entry = AuditEntry(**dict(zip(COLUMNS, row, strict=True)), hash=digest)
-    session.add(entry)
-    head.seq, head.hash = row[0], digest
-    session.flush()
-    return entry
+    con = session.connection()
+    insert_sql, head_sql = _statements(con.dialect.paramstyle)
+    con.exec_driver_sql(
+        insert_sql, (*row, digest)
+    )  # plain driver SQL: an append is on every request
+    con.exec_driver_sql(head_sql, (row[0], digest))
+    session.info[_HEAD] = (session.get_transaction(), row[0], digest)
+    return digest
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """What :func:`verify` found: entries checked, the head, and the first break if any."""
-
-    entries: int
-    head_seq: int
-    head_hash: str
-    broken_seq: int | None = None
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when every entry links and hashes correctly up to the recorded head."""
-        return self.broken_seq is None
-
-
-def _rows(con: Connection, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
-    cols = ", ".join((*COLUMNS, "hash"))
-    result = con.execution_options(stream_results=True).execute(
-        text(f"SELECT {cols} FROM audit_log ORDER BY seq")
+@lru_cache(maxsize=4)
+def _statements(paramstyle: str) -> tuple[str, str]:
+    mark = "?" if paramstyle == "qmark" else "%s"
+    cols = (*COLUMNS, "hash")
+    return (
+        f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
+        f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1",
     )
-    while chunk := result.fetchmany(batch):
-        yield from (tuple(r) for r in chunk)
-
-
-def verify(con: Connection) -> VerifyResult:
-    """Recompute the chain; the result names the first entry that was edited, deleted or moved."""
-    head_seq, head_hash = con.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
-    prev, expected, n = GENESIS, 1, 0
-    sha = hashlib.sha256
-    for row in _rows(con):
-        seq, stored = row[0], row[13]
-        body = row[:13]
-        if seq != expected:
-            missing = (
-                f"entry {expected}" if seq == expected + 1 else f"entries {expected}-{seq - 1}"
-            )
-            return VerifyResult(
-                n, head_seq, head_hash, expected, f"{missing} deleted (next is {seq})"
-            )
-        if body[12] != prev:
-            return VerifyResult(
-                n,
-                head_seq,
-                head_hash,
-                seq,
-                f"entry {seq} does not link to entry {seq - 1} (moved, or an earlier entry was rewritten)",
-            )
-        if sha(("[" + ",".join(map(_enc, body)) + "]").encode("ascii")).hexdigest() != stored:
-            return VerifyResult(
-                n,
-                head_seq,
-                head_hash,
-                seq,
-                f"entry {seq} was edited (its content does not match its hash)",
-            )
-        prev, expected, n = stored, expected + 1, n + 1
-    if n != head_seq or prev != head_hash:
-        return VerifyResult(
-            n,
-            head_seq,
-            head_hash,
-            n + 1,
-            f"the chain ends at entry {n} but its head records entry {head_seq} (entries at the end deleted or the head rewritten)",
-        )
-    return VerifyResult(n, head_seq, head_hash)
 
 
 def entry_to_json(e: AuditEntry) -> dict[str, Any]:
