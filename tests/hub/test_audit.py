@@ -189,10 +189,18 @@ def test_a_failed_action_leaves_no_entry_and_a_refusal_is_audited(hub_env: HubEn
 
 
 @pytest.mark.parametrize("where", ["first", "at-split", "after-split", "last"])
-def test_verification_split_over_processes_finds_the_same_first_break(hub_env: HubEnv, where: str) -> None:
+def test_verification_split_over_processes_finds_the_same_first_break(
+    hub_env: HubEnv, where: str
+) -> None:
     n = _fill(hub_env, n_items=16)  # 19 entries: two ranges, 1-10 and 11-19
     half = -(-n // 2)
-    victim = {"first": 1, "before-split": half - 1, "at-split": half, "after-split": half + 1, "last": n}[where]
+    victim = {
+        "first": 1,
+        "before-split": half - 1,
+        "at-split": half,
+        "after-split": half + 1,
+        "last": n,
+    }[where]
     hub = hub_env.open()
     try:
         whole = audit_verify.verify_url(hub.url, workers=2, parallel_from=0)

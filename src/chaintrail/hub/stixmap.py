@@ -38,6 +38,18 @@ def _tag(item: dict[str, Any]) -> dict[str, Any]:
             "context": p.get("context")}  # fmt: skip
 
 
+def _end(ref: str, tlp: str) -> dict[str, Any]:
+    kind, _, value = ref.partition(":")
+    return {
+        "id": ref,
+        "kind": kind,
+        "value": value,
+        "name": value if kind in ("person", "org") else None,
+        "attrs": {},
+        "tlp": tlp,
+    }
+
+
 def _bundle(item: dict[str, Any]) -> IntelBundle | None:
     kind, p, tlp = item["kind"], item["payload"], item["tlp"]
     if kind == "address":
@@ -60,8 +72,9 @@ def _bundle(item: dict[str, Any]) -> IntelBundle | None:
         return IntelBundle(tags=[_tag(item)])
     if kind == "entity":
         return IntelBundle(entities=[{**p, "attrs": p.get("attrs") or {}, "tlp": tlp}])
-    if kind == "link":
-        return IntelBundle(links=[{**p, "tlp": tlp}])
+    if kind == "link":  # the writer needs both ends as entities
+        ends = [_end(p[k], tlp) for k in ("src", "dst")]
+        return IntelBundle(entities=ends, links=[{**p, "tlp": tlp}])
     return None
 
 
