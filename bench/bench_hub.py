@@ -116,17 +116,12 @@ def appends(hub: Hub, seconds: float, threads: int = 8) -> dict[str, float]:
             while time.perf_counter() < deadline:
                 with hub.transaction() as s:
                     for _ in range(per_tx):
-                        if kind == "chain":
-                            audit.append(
-                                s,
-                                who,
-                                "bench.append",
-                                "case",
-                                1,
-                                case_id=1,
-                                marking="AMBER",
-                                detail={"i": n},
-                            )
+                        if kind in (
+                            "chain",
+                            "read",
+                        ):  # a write's entry, or a read's (see audit.append)
+                            audit.append(s, who, "bench.append", "case", 1, case_id=1, marking="AMBER",
+                                         detail={"i": n}, read=kind == "read")  # fmt: skip
                         else:
                             s.execute(text("INSERT INTO bench_plain VALUES (:n, :t, 'bench.append', :d, :h)"),
                                       {"n": n, "t": audit.timestamp(), "d": json.dumps({"i": n}), "h": "0" * 64})  # fmt: skip
@@ -144,6 +139,7 @@ def appends(hub: Hub, seconds: float, threads: int = 8) -> dict[str, float]:
 
     out["plain_1"] = run("plain", 1)
     out["chain_1"] = run("chain", 1)
+    out["read_1"] = run("read", 1)
     out["plain_100"] = run("plain", 100)
     out["chain_100"] = run("chain", 100)
     return out
@@ -199,7 +195,8 @@ def run_backend(name: str, url: str | None, args: argparse.Namespace) -> None:
     hub = open_hub(store, url)
     try:
         a = appends(hub, args.seconds)
-        print(f"[{name}] audit append, 1 per transaction x 8 threads: {a['chain_1']:.0f}/s "
+        print(f"[{name}] audit append, 1 per transaction x 8 threads: {a['chain_1']:.0f}/s, entries of reads "
+              f"{a['read_1']:.0f}/s "
               f"(baseline plain insert: {a['plain_1']:.0f}/s); 100 per transaction: {a['chain_100']:.0f}/s "
               f"(baseline {a['plain_100']:.0f}/s)", flush=True)  # fmt: skip
         v = verify_rate(hub, args.entries)

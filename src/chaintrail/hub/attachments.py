@@ -137,7 +137,14 @@ def open_content(
             "attachment content is missing from the hub's file store", source=str(path)
         )
     audit.append(
-        session, who, "attachment.read", "item", item_id, case_id=item.case_id, marking=item.tlp
+        session,
+        who,
+        "attachment.read",
+        "item",
+        item_id,
+        case_id=item.case_id,
+        marking=item.tlp,
+        read=True,
     )
     meta = json.loads(item.payload)
     return path, {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _js  # type: ignore[attr-defined]
 from typing import Any
@@ -27,6 +28,7 @@ from chaintrail.hub.models import AuditEntry, AuditHead, utcnow
 from chaintrail.hub.principal import Principal
 
 GENESIS = "0" * 64
+SYNC_READS = os.environ.get("CHAINTRAIL_HUB_SYNC_READS", "") not in ("", "0")
 _HEAD = "chaintrail.audit_head"  # session.info key: (transaction, seq, hash) after the first append
 COLUMNS = (
     "seq", "ts", "user_id", "user_name", "org_id", "action", "object_type", "object_id",
@@ -81,9 +83,24 @@ def append(
     detail: dict[str, Any] | None = None,
     operator: str = "operator",
     request_id: str | None = None,
+    read: bool = False,
 ) -> str:
     """Append one entry in ``session``'s transaction (it commits or rolls back with the action);
-    returns its hash. ``who`` None means the local operator (a CLI administration command)."""
+    returns its hash. ``who`` None means the local operator (a CLI administration command).
+
+    ``read=True`` marks an action that changes nothing but this entry: on PostgreSQL its commit
+    does not wait for the WAL flush (``synchronous_commit = off`` for this transaction only), so
+    the head lock is not held across an fsync. A database crash may then lose the last fraction
+    of a second of *read* entries, never a write's, and never a link: the WAL is replayed in
+    order. ``$CHAINTRAIL_HUB_SYNC_READS=1`` makes reads wait too.
+    """
+    if (
+        read
+        and session.info.get(_HEAD) is None
+        and session.get_bind().dialect.name == "postgresql"
+        and not SYNC_READS
+    ):
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
     seq, prev = _locked_head(session)
     row = (
         seq + 1,

@@ -56,11 +56,18 @@ def _num(value: Any) -> str:
 
 
 def _canonical_text(row: tuple[Any, ...]) -> str:
-    """The canonical form of :mod:`chaintrail.hub.audit`, spelled out per column."""
+    """The canonical form of :mod:`chaintrail.hub.audit`, spelled out per column.
+
+    ``ts`` and ``prev_hash`` are written by the hub as ISO time and hex, which JSON leaves as is;
+    if someone stored anything else there the text differs from the canonical form and the entry
+    fails its hash, as it should.
+    """
     seq, ts, uid, uname, org, action, otype, oid, case, marking, rid, detail, prev = row
     return (
-        f"[{_num(seq)},{_enc(ts)},{_num(uid)},{_enc(uname)},{_num(org)},{_enc(action)},{_enc(otype)},"
-        f"{_enc(oid)},{_num(case)},{_enc(marking)},{_enc(rid)},{_enc(detail)},{_enc(prev)}]"
+        f'[{_num(seq)},"{ts}",{"null" if uid is None else _num(uid)},{_enc(uname)},'
+        f"{'null' if org is None else _num(org)},{_enc(action)},{_enc(otype)},{_enc(oid)},"
+        f"{'null' if case is None else _num(case)},{'null' if marking is None else _enc(marking)},"
+        f'{_enc(rid)},{_enc(detail)},"{prev}"]'
     )
 
 

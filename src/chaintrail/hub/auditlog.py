@@ -43,5 +43,5 @@ def show(
         audit.entry_to_json(e) for e in session.scalars(q.order_by(AuditEntry.seq).limit(limit))
     ]
     audit.append(session, who, "audit.read", "audit", case_id if case_id is not None else "*", case_id=case_id,
-                 detail={"after": after, "entries": len(rows)})  # fmt: skip
+                 detail={"after": after, "entries": len(rows)}, read=True)  # fmt: skip
     return rows

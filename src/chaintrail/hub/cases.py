@@ -308,7 +308,7 @@ def read_case(session: Session, who: Principal, case_id: int) -> dict[str, Any]:
         if iv is not None:
             items.append(item_json(session, item, iv))
     audit.append(session, who, "case.read", "case", case_id, case_id=case_id, marking=scope.case.tlp,
-                 detail={"items": [i["id"] for i in items], "view": view.value})  # fmt: skip
+                 detail={"items": [i["id"] for i in items], "view": view.value}, read=True)  # fmt: skip
     return {**case_json(session, scope.case, view), "items": items}
 
 
@@ -338,6 +338,7 @@ def read_item(session: Session, who: Principal, item_id: int) -> dict[str, Any]:
         case_id=item.case_id,
         marking=item.tlp,
         detail={"view": view.value},
+        read=True,
     )
     return item_json(session, item, view)
 
@@ -365,7 +366,9 @@ def list_cases(session: Session, who: Principal) -> list[dict[str, Any]]:
         view = access(who, reach, scope.marked(), scope.shares, scope.members)
         if view is not None:
             out.append(case_json(session, case, view))
-    audit.append(session, who, "case.list", "case", "*", detail={"cases": [c["id"] for c in out]})
+    audit.append(
+        session, who, "case.list", "case", "*", detail={"cases": [c["id"] for c in out]}, read=True
+    )
     return out
 
 
@@ -395,6 +398,12 @@ def search(session: Session, who: Principal, query: str, limit: int = 100) -> li
             if len(out) >= limit:
                 break
     audit.append(
-        session, who, "search", "item", "*", detail={"q": q, "items": [i["id"] for i in out]}
+        session,
+        who,
+        "search",
+        "item",
+        "*",
+        detail={"q": q, "items": [i["id"] for i in out]},
+        read=True,
     )
     return out

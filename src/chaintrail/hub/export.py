@@ -83,5 +83,5 @@ def export_case(session: Session, who: Principal, case_id: int, fmt: str = "stix
     else:
         text = _misp(title, items)
     audit.append(session, who, "case.export", "case", case_id, case_id=case_id,
-                 detail={"format": fmt, "items": [i["id"] for i in items]})  # fmt: skip
+                 detail={"format": fmt, "items": [i["id"] for i in items]}, read=True)  # fmt: skip
     return text

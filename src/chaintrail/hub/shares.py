@@ -112,6 +112,12 @@ def list_shares(session: Session, who: Principal) -> list[dict[str, Any]]:
     )
     out = [share_json(session, s) for s in rows]
     audit.append(
-        session, who, "share.list", "share", "*", detail={"shares": [s["id"] for s in out]}
+        session,
+        who,
+        "share.list",
+        "share",
+        "*",
+        detail={"shares": [s["id"] for s in out]},
+        read=True,
     )
     return out

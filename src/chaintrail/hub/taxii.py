@@ -262,7 +262,7 @@ def list_objects(
     page = rows[start : start + limit]
     more = start + limit < len(rows)
     audit.append(session, who, audit_action, "collection", col.id, marking=col.tlp,
-                 detail={"objects": len(page), "start": start})  # fmt: skip
+                 detail={"objects": len(page), "start": start}, read=True)  # fmt: skip
     return Page(page, more, str(start + limit) if more else None)
 
 
