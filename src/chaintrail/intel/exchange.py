@@ -56,9 +56,9 @@ def import_file(fmt: str, file: Path, store: Path) -> dict[str, Any]:
     else:
         text = file.read_text(encoding="utf-8")
         if fmt == "stix":
-            from chaintrail.intel.stix import stix_to_bundle
+            from chaintrail.intel.stix_import import parse_stix
 
-            b = stix_to_bundle(text, str(file))
+            b = parse_stix(text, str(file))
         else:
             from chaintrail.intel.misp import misp_to_bundle
 

@@ -8,15 +8,13 @@ from typing import Any
 
 from chaintrail.errors import DecodeError
 from chaintrail.intel.bundle import IntelBundle
-from chaintrail.intel.stix import CHAINTRAIL_IDENTITY, ENTITY_EXT, LINK_EXT, TAG_EXT, TLP_OF_MARKING
+from chaintrail.intel.stix_model import CHAINTRAIL_IDENTITY, ENTITY_EXT, LINK_EXT, TAG_EXT, tlp_of
 from chaintrail.intel.taxonomy import load_taxonomy
 
 
 def _plain_entity(obj: dict[str, Any]) -> dict[str, Any] | None:
     ext = (obj.get("extensions") or {}).get(ENTITY_EXT)
-    tlp = next(
-        (TLP_OF_MARKING[m] for m in obj.get("object_marking_refs", []) if m in TLP_OF_MARKING), None
-    )
+    tlp = tlp_of(obj)
     if ext:
         kind, value = ext["kind"], ext["value"]
         return {"id": f"{kind}:{value}", "kind": kind, "value": value, "name": ext.get("name"),
@@ -134,9 +132,7 @@ def _note_tags(o: dict[str, Any], ent_of: dict[str, dict[str, Any]]) -> list[dic
         tag.setdefault("concepts", [])
         return [tag]
     taxo = load_taxonomy()
-    tlp = next(
-        (TLP_OF_MARKING[m] for m in o.get("object_marking_refs", []) if m in TLP_OF_MARKING), None
-    )
+    tlp = tlp_of(o)
     level = o.get("confidence")
     conf = (
         min(taxo.confidence, key=lambda k: abs(taxo.confidence[k] - level))
@@ -167,9 +163,7 @@ def _relationship_link(
     s, d = ent_of.get(o.get("source_ref", "")), ent_of.get(o.get("target_ref", ""))
     if not s or not d:
         return None
-    tlp = next(
-        (TLP_OF_MARKING[m] for m in o.get("object_marking_refs", []) if m in TLP_OF_MARKING), None
-    )
+    tlp = tlp_of(o)
     ev = next(
         (r.get("description") or r.get("url") for r in o.get("external_references", [])), None
     )
