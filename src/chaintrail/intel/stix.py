@@ -83,7 +83,10 @@ def bundle_to_stix(b: IntelBundle) -> str:
                 "tlp": None,
             },
         )
-    for tx in b.transactions:
+    for tx in b.transactions:  # every selected transaction is written, tagged or linked or not
+        tid = f"tx:{tx['tx_hash']}"
+        ents.setdefault(tid, {"id": tid, "kind": "tx", "value": tx["tx_hash"], "name": None,
+                              "attrs": {}, "tlp": None})  # fmt: skip
         for io in (*tx.get("inputs", []), *tx.get("outputs", [])):
             aid = f"address:{io['address']}"
             ents.setdefault(
