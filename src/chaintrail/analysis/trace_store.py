@@ -16,11 +16,14 @@ from chaintrail.analysis.exposure import AddressTags
 from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Direction, Seeds, TraceParams
 from chaintrail.analysis.trace_result import Naming
-from chaintrail.errors import NotFoundError, UsageError
+from chaintrail.errors import AddressError, NotFoundError, UsageError
 from chaintrail.store.arrays import ChainArrays
 
 _TXID = re.compile(r"^[0-9a-fA-F]{64}$")
 _OUTPOINT = re.compile(r"^([0-9a-fA-F]{64}):(\d+)$")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+#: What a trace may start from, for error messages.
+START_FORMS = "expected an ADDRESS, a TXID (64 hex digits) or TXID:VOUT"
 
 
 @dataclass
@@ -112,10 +115,25 @@ def seeds_for_target(ctx: TraceContext, target: str, params: TraceParams) -> See
     elif _TXID.match(target):
         seeds = ctx.tracer.seeds_for_tx(ctx.store.tx_id(target), Direction(params.direction))
     else:
-        aid = ctx.store.address_id(target)
+        aid = _start_address_id(ctx.store, target)
         seeds = ctx.tracer.seeds_for_addresses(np.array([aid]), params)
     seeds.description = target
     return seeds
+
+
+def _start_address_id(store: Any, target: str) -> int:
+    """Address id of a start that is neither a TXID nor TXID:VOUT; a UsageError saying what a
+    start may be when it is no address either (NotFoundError when it is one not in the store)."""
+    kind, sep, _ = target.partition(":")
+    if sep and kind.isalpha():
+        raise UsageError(f"trace start {target!r}: unknown kind {kind!r}; {START_FORMS}")
+    if _HEX.fullmatch(target):
+        raise UsageError(f"trace start {target!r}: {len(target)} hex digits, a TXID has 64; {START_FORMS}")
+    try:
+        return int(store.address_id(target))
+    except AddressError as exc:
+        reason = str(exc).removeprefix(f"{exc.source}: ") if exc.source else str(exc)
+        raise UsageError(f"trace start {target!r}: not an address ({reason}); {START_FORMS}") from exc
 
 
 def seeds_for_targets(ctx: TraceContext, targets: list[str], params: TraceParams) -> Seeds:
@@ -131,7 +149,7 @@ def seeds_for_targets(ctx: TraceContext, targets: list[str], params: TraceParams
         raise UsageError(
             f"{not_addr[0]}: several targets must all be addresses (trace one TXID or TXID:VOUT at a time)"
         )
-    ids = np.array([ctx.store.address_id(t) for t in dict.fromkeys(targets)], dtype=np.int64)
+    ids = np.array([_start_address_id(ctx.store, t) for t in dict.fromkeys(targets)], dtype=np.int64)
     seeds = ctx.tracer.seeds_for_addresses(ids, params)
     seeds.description = f"{len(ids)} addresses ({targets[0]}, ...)"
     return seeds

@@ -62,7 +62,7 @@ def import_file(fmt: str, file: Path, store: Path) -> dict[str, Any]:
             from chaintrail.intel.misp import misp_to_bundle
 
             b = misp_to_bundle(text, str(file))
-        counts = store_bundle(store, b, fmt=fmt, source_name=file.name)
+        counts = store_bundle(store, b, fmt=fmt, source_name=file.name, source=str(file))
         if b.skipped:
             counts["skipped_objects"] = sum(b.skipped.values())
             counts["skipped_types"] = dict(sorted(b.skipped.items()))  # type: ignore[assignment]
