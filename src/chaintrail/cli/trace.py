@@ -31,11 +31,11 @@ class _Fmt(StrEnum):
 
 
 def _open(store: Path):  # type: ignore[no-untyped-def]
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
     from chaintrail.store import ChainStore
 
     with err_console.status("loading chain arrays, clusters and tags"):
-        return open_context(ChainStore.open(store))
+        return open_trace_context(ChainStore.open(store))
 
 
 def trace(

@@ -1,6 +1,6 @@
 """chaintrail's own endpoints (``/v1``): trace, exposure, risk, tx heuristics, off-chain links.
 
-All analysis goes through ``analysis.trace_store.open_context`` (clusters, CoinJoin verdicts,
+All analysis goes through ``intel.tracing.open_trace_context`` (clusters, CoinJoin verdicts,
 intel attribution, service stop mask), opened once per served chain and reused, so the API
 answers exactly what ``chaintrail trace|exposure|risk --json`` prints.
 """
@@ -21,11 +21,11 @@ _lock = threading.Lock()
 
 def trace_context(view: ChainView):  # noqa: ANN201 - analysis.trace_store.TraceContext
     """The tracing context of the served chain (built on first use)."""
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
 
     with _lock:
         if getattr(view, "trace_context", None) is None:
-            view.trace_context = open_context(view.store)
+            view.trace_context = open_trace_context(view.store)
         return view.trace_context
 
 
