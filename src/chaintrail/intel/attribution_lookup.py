@@ -71,7 +71,8 @@ def _rows(store_path: Path, chain_store: Any, keys: list[str], clusters: list[in
     with IntelStore.open(store_path, read_only=True) as st:
         recs = st.query(_OWN_AND_CLUSTER_SQL, [keys, [str(c) for c in clusters]])
         if clustering is not None and clusters:
-            (n_definers,) = st.con.execute(f"SELECT count(*) FROM tags WHERE {_DEFINERS}").fetchone()
+            found = st.con.execute(f"SELECT count(*) FROM tags WHERE {_DEFINERS}").fetchone()
+            n_definers = int(found[0]) if found else 0
             members = clustering.members(clusters) if n_definers > FEW_DEFINERS else None
             if members is None or members.size >= n_definers:
                 sql, params = f"SELECT {', '.join(TAG_COLUMNS)} FROM tags WHERE {_DEFINERS}", []

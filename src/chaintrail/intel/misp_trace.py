@@ -46,11 +46,11 @@ def trace_to_misp(result: TraceResult) -> str:
                 x for x in (e.source, e.target) if not OUTPUT_NODE.match(x) and not x.startswith("cluster:")
             )
     objects: dict[str, MISPObject] = {}
-    for txid, t in sorted(exact_tx_times(result).items()):
+    for txid, when in sorted(exact_tx_times(result).items()):
         o = MISPObject("btc-transaction", strict=False)
         o.add_attribute("transaction-number", value=txid)
-        if t:
-            o.add_attribute("time", value=dt.datetime.fromtimestamp(t, dt.UTC))
+        if when:
+            o.add_attribute("time", value=dt.datetime.fromtimestamp(when, dt.UTC))
         for a in sorted(touching.get(txid, ())):
             o.add_attribute("btc-address", value=a)
         ev.add_object(o)

@@ -52,8 +52,12 @@ REL_SAFE = re.compile(r"[^a-z0-9-]+")
     extension_name=WALLET_EXT,
     id_contrib_props=["value"],
 )  # fmt: skip
-class CryptocurrencyWallet:
+class _CryptocurrencyWallet:
     """The community ``cryptocurrency-wallet`` SCO: ``value`` is the address."""
+
+
+#: ``CryptocurrencyWallet(value=ADDRESS, ...)`` (stix2 builds the class; typed loosely for mypy)
+CryptocurrencyWallet: Any = _CryptocurrencyWallet
 
 
 @CustomObservable(
@@ -65,8 +69,12 @@ class CryptocurrencyWallet:
     extension_name=TX_EXT,
     id_contrib_props=["value"],
 )  # fmt: skip
-class CryptocurrencyTransaction:
+class _CryptocurrencyTransaction:
     """The community ``cryptocurrency-transaction`` SCO: ``value`` is the tx hash."""
+
+
+#: ``CryptocurrencyTransaction(value=TXID, ...)`` (stix2 builds the class; typed loosely for mypy)
+CryptocurrencyTransaction: Any = _CryptocurrencyTransaction
 
 
 def extension_definitions() -> list[Any]:

@@ -81,7 +81,7 @@ def _note(n: TraceNode, about: str, created: str) -> Any:
 
 def trace_to_stix(result: TraceResult, *, now: dt.datetime | None = None) -> str:
     """Serialise a trace as a STIX 2.1 bundle holding one ``report`` (JSON text)."""
-    created = stix_time((now or dt.datetime.now(dt.UTC)).isoformat())
+    created = stix_time((now or dt.datetime.now(dt.UTC)).isoformat()) or EPOCH
     objects: list[Any] = extension_definitions()
     figures = node_figures(result)
     outputs: dict[str, dict[str, Any]] = {}  # txid -> {vout: figures} of outputs without address
