@@ -9,37 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from chaintrail.cli import main
+from .clirun import BLOCKS, cli_store, one_red_line, run
 
-BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 SATOSHI_BLOCK9 = "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"
 EXPECTED = "expected an ADDRESS, a TXID (64 hex digits) or TXID:VOUT"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def _one_red_line(err: str) -> str:
-    assert "Traceback" not in err and err.strip().count("\n") == 0, err
-    return err
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("input-errors") / "store"
-    try:
-        main(["ingest", str(BLOCKS), "--store", str(path)])
-    except SystemExit as exc:
-        assert not exc.code
-    return path
+    return cli_store(tmp_path_factory.mktemp("input-errors") / "store", ["ingest", str(BLOCKS)])
 
 
 @pytest.mark.parametrize(
@@ -54,17 +32,17 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_start_that_is_nothing_traceable_says_what_a_start_is(capsys, store: Path, start: str, says: str) -> None:
     code, _, err = run(capsys, "trace", start, "--store", str(store))
     assert code == 2
-    assert f"trace start {start!r}: {says}" in _one_red_line(err) and EXPECTED in err
+    assert f"trace start {start!r}: {says}" in one_red_line(err) and EXPECTED in err
 
 
 def test_several_starts_are_checked_the_same_way(capsys, store: Path) -> None:
     code, _, err = run(capsys, "trace", SATOSHI_BLOCK9, "deadbeef", "--store", str(store))
-    assert code == 2 and "trace start 'deadbeef'" in _one_red_line(err)
+    assert code == 2 and "trace start 'deadbeef'" in one_red_line(err)
 
 
 def test_a_cluster_start_is_never_read_as_base58(capsys, store: Path) -> None:
     code, _, err = run(capsys, "trace", "cluster:4468", "--store", str(store))
-    assert code != 0 and "4468" in _one_red_line(err)
+    assert code != 0 and "4468" in one_red_line(err)
     assert "Base58" not in err
 
 
@@ -95,7 +73,7 @@ def test_a_malformed_file_is_one_red_line_naming_the_field(
     store = tmp_path / "store"
     code, _, err = run(capsys, "import", fmt, str(f), "--store", str(store))
     assert code == 1
-    assert f"{f}, {says}" in _one_red_line(err) or f"{f}: {says}" in err, err
+    assert f"{f}, {says}" in one_red_line(err) or f"{f}: {says}" in err, err
     assert "object has no attribute" not in err and "PyMISP" not in err
 
 
@@ -112,7 +90,7 @@ def test_a_stix_tag_record_of_the_wrong_type_stores_nothing(capsys, tmp_path: Pa
     store = tmp_path / "store"
     code, _, err = run(capsys, "import", "stix", str(f), "--store", str(store))
     assert code == 1
-    assert f"{f}, field 'label': tag {SATOSHI_BLOCK9!r}: expected non-empty text, got a number (5)" in _one_red_line(err)
+    assert f"{f}, field 'label': tag {SATOSHI_BLOCK9!r}: expected non-empty text, got a number (5)" in one_red_line(err)
     code, out, _ = run(capsys, "tags", "show", SATOSHI_BLOCK9, "--store", str(store), "--json")
     assert json.loads(out)["tags"] == []
 
@@ -123,4 +101,4 @@ def test_a_tagpack_tag_with_an_empty_address_names_the_line(capsys, tmp_path: Pa
                     "tags:\n- address: ''\n  label: x\n")  # fmt: skip
     code, _, err = run(capsys, "tags", "import", str(pack), "--store", str(tmp_path / "s"))
     assert code == 1
-    assert f"{pack}:7, field 'address': expected an address or hash, got empty text" in _one_red_line(err)
+    assert f"{pack}:7, field 'address': expected an address or hash, got empty text" in one_red_line(err)

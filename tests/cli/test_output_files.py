@@ -15,33 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from chaintrail.cli import main
+from .clirun import BLOCKS, cli_store, one_red_line, run
 
-BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 SATOSHI_BLOCK9 = "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("outfiles") / "store"
-    for args in (["ingest", str(BLOCKS)], ["cluster"],
-                 ["tags", "add", SATOSHI_BLOCK9, "--label", "Satoshi", "--category", "user"]):  # fmt: skip
-        try:
-            main([*args, "--store", str(path)])
-        except SystemExit as exc:
-            assert not exc.code
-    return path
+    return cli_store(tmp_path_factory.mktemp("outfiles") / "store", ["ingest", str(BLOCKS)], ["cluster"],
+                     ["tags", "add", SATOSHI_BLOCK9, "--label", "Satoshi", "--category", "user"])  # fmt: skip
 
 
 # every command that writes a user-facing file, as (name, argv builder)
@@ -56,18 +38,13 @@ WRITERS: list[tuple[str, Callable[[Path, Path], list[str]]]] = [
 IDS = [w[0] for w in WRITERS]
 
 
-def _one_red_line(err: str) -> str:
-    assert "Traceback" not in err and err.strip().count("\n") == 0, err
-    return err
-
-
 @pytest.mark.parametrize(("name", "argv"), WRITERS, ids=IDS)
 def test_a_fifo_is_refused_and_left_a_fifo(capsys, store: Path, tmp_path: Path, name, argv) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     code, _, err = run(capsys, *argv(store, fifo))
     assert code == 2
-    assert f"{fifo} is a FIFO, not a regular file" in _one_red_line(err)
+    assert f"{fifo} is a FIFO, not a regular file" in one_red_line(err)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temp file left
 
@@ -80,17 +57,17 @@ def test_a_device_is_refused_and_left_a_device(capsys, store: Path, tmp_path: Pa
     os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
     code, _, err = run(capsys, *argv(store, dev))
     assert code == 2
-    assert f"{dev} is a character device, not a regular file" in _one_red_line(err)
+    assert f"{dev} is a character device, not a regular file" in one_red_line(err)
     assert stat.S_ISCHR(os.lstat(dev).st_mode)
 
 
 @pytest.mark.parametrize(("name", "argv"), WRITERS, ids=IDS)
-def test_a_folder_as_target_is_one_red_line(capsys, store: Path, tmp_path: Path, name, argv) -> None:
+def test_a_folder_as_target_isone_red_line(capsys, store: Path, tmp_path: Path, name, argv) -> None:
     folder = tmp_path / "case"
     folder.mkdir()
     code, _, err = run(capsys, *argv(store, folder))
     assert code == 2
-    assert f"{folder} is a folder; give a file name" in _one_red_line(err)
+    assert f"{folder} is a folder; give a file name" in one_red_line(err)
     assert folder.is_dir() and not any(folder.iterdir())
 
 
@@ -102,7 +79,7 @@ def test_a_symlink_is_not_followed_or_replaced(capsys, store: Path, tmp_path: Pa
     link.symlink_to(real)
     code, _, err = run(capsys, *argv(store, link), "--force")
     assert code == 2
-    assert f"{link} is a symbolic link, not a regular file" in _one_red_line(err)
+    assert f"{link} is a symbolic link, not a regular file" in one_red_line(err)
     assert link.is_symlink() and real.read_text() == "keep me\n"
 
 
@@ -113,7 +90,7 @@ def test_a_missing_folder_is_one_red_line_and_not_created(
     target = tmp_path / "no" / "such" / "case.out"
     code, _, err = run(capsys, *argv(store, target))
     assert code == 2
-    assert f"{target}: the folder {tmp_path / 'no' / 'such'} does not exist" in _one_red_line(err)
+    assert f"{target}: the folder {tmp_path / 'no' / 'such'} does not exist" in one_red_line(err)
     assert not (tmp_path / "no").exists()
 
 
@@ -126,7 +103,7 @@ def test_an_existing_file_needs_force_and_keeps_its_private_mode(
     os.chmod(target, 0o600)
     code, _, err = run(capsys, *argv(store, target))
     assert code == 2
-    assert f"{target} exists; add --force to replace it" in _one_red_line(err)
+    assert f"{target} exists; add --force to replace it" in one_red_line(err)
     assert target.read_text() == "yesterday's export\n"
     code, _, err = run(capsys, *argv(store, target), "--force")
     assert code == 0, err

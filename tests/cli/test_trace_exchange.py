@@ -11,36 +11,19 @@ import networkx as nx
 import pytest
 from pymisp import MISPEvent
 
-from chaintrail.cli import main
 from chaintrail.intel.stix import validate_stix
 
-BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
+from .clirun import BLOCKS, cli_store, run
+
 SATOSHI_BLOCK9 = "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"
 HAL_FINNEY = "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"
 FIRST_PAYMENT = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"  # block 170
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("trace-exchange") / "store"
-    for args in (["ingest", str(BLOCKS)], ["cluster"],
-                 ["tags", "add", HAL_FINNEY, "--label", "Hal Finney", "--category", "user"]):  # fmt: skip
-        try:
-            main([*args, "--store", str(path)])
-        except SystemExit as exc:
-            assert not exc.code
-    return path
+    return cli_store(tmp_path_factory.mktemp("trace-exchange") / "store", ["ingest", str(BLOCKS)], ["cluster"],
+                     ["tags", "add", HAL_FINNEY, "--label", "Hal Finney", "--category", "user"])  # fmt: skip
 
 
 def _objects(path: Path) -> list[dict]:
