@@ -87,12 +87,9 @@ def exposure_group(category: str | None) -> str | None:
 
 #: The columns resolution needs, for every tag that can attribute a Bitcoin address
 _ROW_SQL = (
-    "SELECT subject_type, subject, abuse, category, concepts, label, confidence_level, lastmod,"
-    " is_cluster_definer FROM tags"
+    f"SELECT {', '.join(TagRows.FIELDS)} FROM tags"
     " WHERE (currency IS NULL OR upper(currency) = 'BTC') AND subject_type IN ('address', 'cluster')"
 )
-_ROW_NAMES = ("subject_type", "subject", "abuse", "category", "concepts", "label", "confidence_level",
-              "lastmod", "is_cluster_definer")  # fmt: skip
 
 
 @dataclass
@@ -204,8 +201,9 @@ def load_attribution(
     n_addr = int(chain_store.arrays().n_addresses) if chain_store is not None else 0
     with IntelStore.open(store_path, read_only=True) as st:
         tbl = st.con.execute(_ROW_SQL).fetchall()
-    rows = TagRows.from_records([dict(zip(_ROW_NAMES, r, strict=True)) for r in tbl], keep=False)
-    types, subjects = [r[0] for r in tbl], [r[1] for r in tbl]
+    columns = list(zip(*tbl, strict=True)) if tbl else [()] * len(TagRows.FIELDS)
+    rows = TagRows.from_columns(columns)
+    types, subjects = list(columns[0]), list(columns[1])
     row_address = tag_address_ids(chain_store, subjects, types)
     tagged = {s for s, t in zip(subjects, types, strict=True) if t == "address"}
     on_chain = {s for s, a in zip(subjects, row_address.tolist(), strict=True) if a >= 0}

@@ -82,24 +82,32 @@ class TagRows:
     cluster: np.ndarray  # int64: the cluster a cluster tag is on, -1 for address tags
     records: list[dict[str, Any]]  # the rows as read (for showing the winning tag), or []
 
+    #: the tag fields resolution reads, in the order :meth:`from_columns` takes them
+    FIELDS = ("subject_type", "subject", "abuse", "category", "concepts", "label",
+              "confidence_level", "lastmod", "is_cluster_definer")  # fmt: skip
+
     @classmethod
-    def from_records(cls, records: list[dict[str, Any]], *, keep: bool = True) -> TagRows:
-        """Rows from tag dicts with ``subject_type, subject, abuse, category, concepts,
-        confidence_level, lastmod, label, is_cluster_definer`` (``keep``: keep the dicts)."""
-        code = [CATEGORY_CODE.get(tag_concept(r.get("abuse"), r.get("category"), r.get("concepts")) or "", -1)
-                for r in records]  # fmt: skip
-        is_cluster = [r.get("subject_type") == "cluster" for r in records]
+    def from_columns(cls, columns: Sequence[Sequence[Any]], records: list[dict[str, Any]] | None = None) -> TagRows:
+        """Rows from one sequence per field of :attr:`FIELDS` (``records``: the tags as dicts, kept
+        to show the winning tag)."""
+        types, subjects, abuse, category, concepts, label, level, lastmod, definer = columns
+        code = [CATEGORY_CODE.get(tag_concept(a, c, k) or "", -1) for a, c, k in zip(abuse, category, concepts, strict=True)]
+        is_cluster = np.array([t == "cluster" for t in types], dtype=bool)
         return cls(
             code=np.array(code, dtype=np.int16),
-            level=np.array([r.get("confidence_level") or 0 for r in records], dtype=np.int32),
-            lastmod=np.array([_ordinal(r.get("lastmod")) for r in records], dtype=np.int64),
-            label=[r.get("label") or "" for r in records],
-            definer=np.array([bool(r.get("is_cluster_definer")) and not c
-                              for r, c in zip(records, is_cluster, strict=True)], dtype=bool),  # fmt: skip
-            cluster=np.array([int(r["subject"]) if c and str(r.get("subject")).isdigit() else -1
-                              for r, c in zip(records, is_cluster, strict=True)], dtype=np.int64),  # fmt: skip
-            records=records if keep else [],
+            level=np.array([v or 0 for v in level], dtype=np.int32),
+            lastmod=np.array([_ordinal(d) for d in lastmod], dtype=np.int64),
+            label=[v or "" for v in label],
+            definer=np.array([bool(d) for d in definer], dtype=bool) & ~is_cluster,
+            cluster=np.array([int(s) if c and str(s).isdigit() else -1 for s, c in zip(subjects, is_cluster, strict=True)],
+                             dtype=np.int64),  # fmt: skip
+            records=records or [],
         )
+
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> TagRows:
+        """Rows from tag dicts having every field of :attr:`FIELDS` (the dicts are kept)."""
+        return cls.from_columns([[r.get(f) for r in records] for f in cls.FIELDS], records)
 
     def __len__(self) -> int:
         return len(self.label)
