@@ -17,7 +17,7 @@ from chaintrail.hub.db import open_hub
 from chaintrail.hub.models import StixObject
 from chaintrail.hub.setup import init_hub, local_principal
 from chaintrail.hub.stixmap import item_objects
-from chaintrail.intel.stix import TLP_MARKINGS
+from chaintrail.intel.stix_model import TLP_MARKINGS
 
 from .conftest import HubEnv, ServerProcess
 from .world import PARTNER, build_world

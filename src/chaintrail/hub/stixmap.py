@@ -17,12 +17,8 @@ from typing import Any
 import stix2
 
 from chaintrail.intel.bundle import IntelBundle
-from chaintrail.intel.stix import (
-    CHAINTRAIL_IDENTITY,
-    TLP_MARKINGS,
-    CryptocurrencyWallet,
-    bundle_to_stix,
-)
+from chaintrail.intel.stix import bundle_to_stix
+from chaintrail.intel.stix_model import CHAINTRAIL_IDENTITY, TLP_MARKINGS, CryptocurrencyWallet
 
 _NS = uuid.UUID("0b5e1f5c-7d0e-4b9e-8f7a-5e2c6b1d9a30")  # hub item object ids
 BOILERPLATE_TYPES = ("extension-definition",)

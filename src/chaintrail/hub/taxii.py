@@ -35,7 +35,7 @@ from chaintrail.hub.models import Case, Item, Share, SharingGroup, StixObject, T
 from chaintrail.hub.policy import AMBER, CLEAR, GREEN, RED, STRICT, Reach, access
 from chaintrail.hub.principal import Principal
 from chaintrail.hub.stixmap import item_objects
-from chaintrail.intel.stix import TLP_MARKINGS, TLP_OF_MARKING
+from chaintrail.intel.stix_model import TLP_MARKINGS, TLP_OF_MARKING
 
 _NS = uuid.UUID("6f0d5f0e-1c8b-4f53-a0b4-3e7d9c2a4b11")
 STRICTNESS = {CLEAR: 0, GREEN: 1, AMBER: 2, STRICT: 3, RED: 4}
