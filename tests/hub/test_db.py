@@ -15,6 +15,7 @@ from chaintrail.api.app import ApiSettings, create_app
 from chaintrail.api.keys import KeyStore
 from chaintrail.cli import main
 from chaintrail.errors import StoreError
+from chaintrail.hub import directory as d
 from chaintrail.hub.credentials import LegacyKey
 from chaintrail.hub.db import Hub, alembic_config, make_engine, open_hub, resolve_url
 from chaintrail.hub.models import Base
@@ -129,3 +130,24 @@ def test_the_api_without_a_hub_says_what_to_run(tmp_path: Path) -> None:
     with TestClient(app) as client:
         r = client.get("/v1/hub/cases")
     assert r.status_code == 503 and "chaintrail hub init" in r.json()["detail"]
+
+
+def test_a_password_signs_in_over_http_basic(hub_env: HubEnv) -> None:
+    hub = hub_env.open()
+    with hub.transaction() as s:
+        d.add_user(
+            s,
+            None,
+            "ines",
+            d.org_by_name(s, "Home Police"),
+            ["analyst"],
+            password="correct horse battery",
+        )
+    hub.close()
+    app = create_app(ApiSettings(hub_env.store, rate_limit=0, hub_db=hub_env.url))
+    with TestClient(app) as client:
+        me = client.get("/v1/hub/me", auth=("ines", "correct horse battery"))
+        assert me.status_code == 200 and me.json()["user"] == "ines"
+        assert client.get("/v1/hub/me", auth=("ines", "wrong horse battery")).status_code == 401
+        assert client.get("/v1/hub/me", auth=("nobody", "correct horse battery")).status_code == 401
+    app.state.hub.close()

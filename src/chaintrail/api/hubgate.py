@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from chaintrail.errors import ChaintrailError, StoreError
 from chaintrail.hub.credentials import hash_key
 from chaintrail.hub.db import Hub, open_hub
-from chaintrail.hub.directory import principal_for_key
+from chaintrail.hub.directory import principal_for_key, principal_for_password
 from chaintrail.hub.principal import Principal, new_request_id
 from chaintrail.hub.service import perform
 from chaintrail.hub.setup import local_principal
@@ -82,7 +82,8 @@ class HubGate:
         return hit is not None and time.monotonic() - hit[0] <= self.ttl
 
     def lookup(self, key: str, user: str | None = None) -> HubCaller | None:
-        """The hub user of an active key (``user``, from HTTP Basic, must be its owner), or None."""
+        """The hub user of an active key (``user``, from HTTP Basic, must be its owner), or of
+        ``user``'s password sent as HTTP Basic; None if neither."""
         digest = hash_key(key)
         now = time.monotonic()
         hit = self._cache.get(digest)
@@ -102,7 +103,20 @@ class HubGate:
         caller = hit[1]
         if caller is not None and user is not None and user != caller.principal.name:
             return None
+        if caller is None and user is not None:  # HTTP Basic with the user's password
+            return self._password(user, key)
         return caller
+
+    def _password(self, user: str, password: str) -> HubCaller | None:
+        digest = hash_key(f"{user}\0{password}")
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is None or now - hit[0] > self.ttl:
+            with self.hub().transaction() as s:
+                principal = principal_for_password(s, user, password)
+            caller = HubCaller(f"user:{user}", "analyst", None, principal) if principal else None
+            self._cache[digest] = hit = (now, caller)
+        return hit[1]
 
     def local(self) -> Principal:
         """The ``local`` user (who ``--no-auth`` serves)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from chaintrail.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from chaintrail.hub import audit
-from chaintrail.hub.credentials import create_key, hash_password, revoke_key
+from chaintrail.hub.credentials import create_key, hash_password, password_matches, revoke_key
 from chaintrail.hub.models import (
     ApiKey,
     GroupMember,
@@ -268,6 +268,18 @@ def principal_for_key(session: Session, key_sha256: str) -> tuple[Principal, Api
     if user is None or user.disabled_at is not None:
         return None
     return principal_for(session, user, can_write=rec.access == "write", via="api"), rec
+
+
+def principal_for_password(session: Session, name: str, password: str) -> Principal | None:
+    """The principal of a user signing in with its password (argon2 check), or None."""
+    user = session.scalar(select(User).where(User.name == name))
+    if (
+        user is None
+        or user.disabled_at is not None
+        or not password_matches(user.password_hash, password)
+    ):
+        return None
+    return principal_for(session, user, via="api")
 
 
 def reach_of(session: Session, who: Principal) -> Reach:
