@@ -119,23 +119,31 @@ def append(
     )
     digest = entry_hash(row)
     con = session.connection()
-    insert_sql, head_sql = _statements(con.dialect.paramstyle)
-    con.exec_driver_sql(
-        insert_sql, (*row, digest)
-    )  # plain driver SQL: an append is on every request
-    con.exec_driver_sql(head_sql, (row[0], digest))
+    # plain driver SQL, one round trip on PostgreSQL: an append is on every request
+    for sql, params in _statements(con.dialect.name, con.dialect.paramstyle, (*row, digest)):
+        con.exec_driver_sql(sql, params)
     session.info[_HEAD] = (session.get_transaction(), row[0], digest)
     return digest
 
 
 @lru_cache(maxsize=4)
-def _statements(paramstyle: str) -> tuple[str, str]:
+def _sql(dialect: str, paramstyle: str) -> tuple[str, str]:
     mark = "?" if paramstyle == "qmark" else "%s"
     cols = (*COLUMNS, "hash")
-    return (
-        f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})",
-        f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1",
-    )
+    insert = f"INSERT INTO audit_log ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    head = f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1"
+    return insert, head
+
+
+def _statements(
+    dialect: str, paramstyle: str, entry: tuple[Any, ...]
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements (with parameters) that store ``entry`` and move the head to it."""
+    insert, head = _sql(dialect, paramstyle)
+    moved = (entry[0], entry[-1])
+    if dialect == "postgresql":  # a data-modifying CTE: both in one statement
+        return [(f"WITH appended AS ({insert}) {head}", (*entry, *moved))]
+    return [(insert, entry), (head, moved)]
 
 
 def entry_to_json(e: AuditEntry) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class CaseScope:
     case: Case
     shares: list[ShareRef]
     members: frozenset[int]
+    member_names: list[str]
 
     def marked(self, item: Item | None = None) -> Marked:
         """The case (or one of its items) as the TLP rules see it."""
@@ -57,10 +58,12 @@ def load_scope(session: Session, case_id: int) -> CaseScope | None:
         ShareRef(s.item_id, s.target_kind, s.target_id, kind == "obliged_entity", s.redacted)
         for s, kind in rows
     ]
-    members = frozenset(
-        session.scalars(select(CaseMember.user_id).where(CaseMember.case_id == case_id))
-    )
-    return CaseScope(case, shares, members)
+    named = session.execute(
+        select(CaseMember.user_id, User.name)
+        .join(User, User.id == CaseMember.user_id)
+        .where(CaseMember.case_id == case_id)
+    ).all()
+    return CaseScope(case, shares, frozenset(u for u, _ in named), sorted(n for _, n in named))
 
 
 def _not_found(case_id: int) -> NotFoundError:
@@ -89,20 +92,18 @@ def name_of(session: Session, model: type[Organisation] | type[User], row_id: in
     return cache[key]
 
 
-def case_json(session: Session, case: Case, view: View) -> dict[str, Any]:
+def case_json(
+    session: Session, case: Case, view: View, members: list[str] | None = None
+) -> dict[str, Any]:
     """A case as JSON (members only in the full view)."""
     out: dict[str, Any] = {"id": case.id, "title": case.title, "status": case.status, "tlp": case.tlp,
                            "owner_org": name_of(session, Organisation, case.owner_org_id), "created_at": case.created_at.isoformat() + "Z",
                            "updated_at": case.updated_at.isoformat() + "Z", "item_count": case.item_count,
                            "version": case.version, "view": view.value}  # fmt: skip
     if view is View.FULL:
-        out["members"] = sorted(
-            session.scalars(
-                select(User.name)
-                .join(CaseMember, CaseMember.user_id == User.id)
-                .where(CaseMember.case_id == case.id)
-            )
-        )
+        if members is None:
+            members = load_scope(session, case.id).member_names  # type: ignore[union-attr]
+        out["members"] = members
     return out
 
 
@@ -309,7 +310,7 @@ def read_case(session: Session, who: Principal, case_id: int) -> dict[str, Any]:
             items.append(item_json(session, item, iv))
     audit.append(session, who, "case.read", "case", case_id, case_id=case_id, marking=scope.case.tlp,
                  detail={"items": [i["id"] for i in items], "view": view.value}, read=True)  # fmt: skip
-    return {**case_json(session, scope.case, view), "items": items}
+    return {**case_json(session, scope.case, view, scope.member_names), "items": items}
 
 
 def visible_item(session: Session, who: Principal, item_id: int) -> tuple[Item, CaseScope, View]:
@@ -365,7 +366,7 @@ def list_cases(session: Session, who: Principal) -> list[dict[str, Any]]:
         assert scope is not None
         view = access(who, reach, scope.marked(), scope.shares, scope.members)
         if view is not None:
-            out.append(case_json(session, case, view))
+            out.append(case_json(session, case, view, scope.member_names))
     audit.append(
         session, who, "case.list", "case", "*", detail={"cases": [c["id"] for c in out]}, read=True
     )
