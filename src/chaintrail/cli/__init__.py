@@ -42,13 +42,13 @@ _register_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``chaintrail`` console script."""
-    from chaintrail.cli.common import err_console
+    from chaintrail.cli.common import err_console, styled
 
     try:
         app(args=argv)  # standalone mode: usage errors print and exit 2 on their own
     except ChaintrailError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(styled("error:", "bold red"), str(exc), soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print("[red]interrupted[/]")
+        err_console.print(styled("interrupted", "red"))
         sys.exit(130)

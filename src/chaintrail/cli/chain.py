@@ -49,7 +49,7 @@ def _open(store: Path | None):  # type: ignore[no-untyped-def]
 
 def _progress_bar() -> tuple[Progress, Any]:
     bar = Progress(
-        TextColumn("[bold]ingest"),
+        TextColumn("ingest", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("blocks"),

@@ -20,6 +20,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 
 EXPORT_CHUNK = 1 << 16
@@ -75,7 +76,7 @@ def cluster(
     parse_heuristic_set(spec)  # fail on a bad expression before any work
     st = _open(store)
     with Progress(
-        TextColumn("[bold]cluster {task.fields[phase]}"),
+        TextColumn("cluster {task.fields[phase]}", style="bold", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
@@ -112,7 +113,7 @@ def cluster(
         emit_json(summary)
         return
     console.print(
-        f"[bold]{summary['clusters']:,}[/] clusters from {summary['addresses']:,} addresses "
+        f"{summary['clusters']:,} clusters from {summary['addresses']:,} addresses "
         f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)\n"
         f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}\n"
         f"multi-input merges: {summary['multi_input_merges']:,}  change merges: "
@@ -204,7 +205,7 @@ def cluster_info(
             ),
         )
     if info["conflicting_actors"]:
-        out.add_row("[red]conflicting actors[/]", ", ".join(a["actor"] for a in info["actors"]))
+        out.add_row(styled("conflicting actors", "red"), ", ".join(a["actor"] for a in info["actors"]))
     out.add_row(f"addresses (first {limit})", "\n".join(a or "-" for a in addresses))
     console.print(out)
 

@@ -18,6 +18,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.errors import UsageError
 from chaintrail.intel.views import subject_tags
@@ -60,7 +61,7 @@ def tags_import(
     from chaintrail.intel.importer import collect, import_paths
 
     total = len(collect(list(paths)))
-    bar = Progress(TextColumn("[bold]import"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+    bar = Progress(TextColumn("import", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}", markup=False),
                    TimeElapsedColumn(), console=err_console, disable=json_out or not err_console.is_terminal)  # fmt: skip
     with bar:
         task = bar.add_task("", total=total)
@@ -75,10 +76,10 @@ def tags_import(
         f"{summary.csv_files} CSVs; {summary.duplicates} duplicates dropped, {summary.n_warnings} warnings"
     )
     for w in summary.warnings[:10]:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
     if summary.n_warnings > 10:
         err_console.print(
-            f"[yellow]... {summary.n_warnings - 10} more warnings (use --json to see 50)[/]"
+            styled(f"... {summary.n_warnings - 10} more warnings (use --json to see 50)", "yellow")
         )
 
 
@@ -108,7 +109,7 @@ def tags_show(
     console.print(table)
     if res.get("conflicting_actors"):
         console.print(
-            f"[yellow]conflicting actors in this cluster:[/] {', '.join(a['actor'] for a in res['actors'])}"
+            styled("conflicting actors in this cluster:", "yellow"), ", ".join(a["actor"] for a in res["actors"])
         )
 
 
@@ -137,7 +138,7 @@ def tags_sanctioned(
         emit_json(res)
         return
     if hits:
-        console.print(f"[bold red]SANCTIONED[/] on {day}: {address}")
+        console.print(styled("SANCTIONED", "bold red"), f"on {day}: {address}")
         for h in res["lists"]:
             console.print(
                 f"  {h['list_id']} (version {h['version']}, listed since {h['listed_since'] or '?'}): {h['label']}"
@@ -286,8 +287,7 @@ def link_show(
     for lk in res["links"]:
         when = lk.get("observed_at") or lk.get("valid_from") or ""
         console.print(
-            f"  {lk['src']} -[{lk['relation']}]-> {lk['dst']}  {when}  conf {lk['confidence']}  {lk.get('evidence') or ''}",
-            markup=False,
+            f"  {lk['src']} -[{lk['relation']}]-> {lk['dst']}  {when}  conf {lk['confidence']}  {lk.get('evidence') or ''}"
         )
 
 
@@ -326,7 +326,7 @@ def _import_cmd(fmt: str, file: Path, store: Path, json_out: bool) -> None:
         console.print(f"imported {fmt} {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         if skipped:
             kinds = ", ".join(f"{n} {t}" for t, n in skipped.items())
-            err_console.print(f"[yellow]skipped objects chaintrail does not store:[/] {kinds}")
+            err_console.print(styled("skipped objects chaintrail does not store:", "yellow"), kinds)
 
 
 @export_app.command("stix")

@@ -15,6 +15,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.errors import UsageError
 
@@ -78,7 +79,7 @@ def apikey_create(
     if json_out:
         emit_json({"key": key, "id": rec.id, "role": rec.role, "name": rec.name})
         return
-    console.print(f"[bold]{key}[/]")
+    console.print(styled(key, "bold"))
     err_console.print(f"key {rec.id} ({rec.role}) created; it is shown only this once.")
 
 

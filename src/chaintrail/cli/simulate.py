@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from chaintrail.cli.common import JsonOption, console, emit_json, err_console
+from chaintrail.cli.common import JsonOption, console, emit_json, err_console, styled
 
 _PHASES = {"plan": "planning economy", "serialise": "writing blocks", "truth": "writing truth"}
 
@@ -71,7 +71,8 @@ def register(app: typer.Typer) -> None:
             )
             return
         console.print(
-            f"[bold green]simulated[/] {result.n_txs:,} transactions in {result.n_blocks:,} blocks "
+            styled("simulated", "bold green"),
+            f"{result.n_txs:,} transactions in {result.n_blocks:,} blocks "
             f"({result.bytes_on_disk / 1e6:.1f} MB, {len(result.block_files)} blk files) "
             f"in {result.seconds:.1f}s"
         )

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chaintrail.cli.common import JsonOption, StoreOption, btc, console, emit_json, err_console
+from chaintrail.cli.common import (
+    JsonOption,
+    StoreOption,
+    btc,
+    console,
+    emit_json,
+    err_console,
+    styled,
+)
 
 
 class _Fmt(StrEnum):
@@ -114,8 +122,8 @@ def trace(
 
 def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     console.print(
-        f"[bold]{result.direction} {result.model} trace from {result.seeds}[/]: "
-        f"{btc(result.traced)} traced over {result.hops_done} hops, "
+        styled(f"{result.direction} {result.model} trace from", "bold"),
+        f"{result.seeds}: {btc(result.traced)} traced over {result.hops_done} hops, "
         f"{result.txs_crossed:,} txs, {len(result.nodes):,} nodes, {len(result.edges):,} edges"
     )
     table = Table(title="terminals (where the trail ended)", title_justify="left")
@@ -141,11 +149,11 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         console.print(f"... {len(result.terminals) - 25:,} more terminals holding {btc(rest)}")
     console.print(f"fees: {btc(result.fee)}")
     console.print(
-        "[dim]each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf[/]"
+        styled("each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf", "dim")
     )
     for c in result.cut:
         console.print(
-            f"[yellow]cut ({c['reason']}): {c['count']:,} outputs, {btc(int(c['value']))}[/]"
+            styled(f"cut ({c['reason']}):", "yellow"), f"{c['count']:,} outputs, {btc(int(c['value']))}"
         )
 
 
@@ -204,7 +212,7 @@ def risk(
         emit_json({"address": address, **asdict(score)})
         return
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
-    console.print(f"[bold {colour}]risk {score.score}/10[/] for {address}")
+    console.print(styled(f"risk {score.score}/10", f"bold {colour}"), f"for {address}")
     for r in score.reasons:
         console.print(f"  +{r.score}  {r.reason}  ({btc(r.amount)}, {r.percent:.2f}%)")
     if not score.reasons:
