@@ -8,8 +8,6 @@ command that shows them.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -19,27 +17,16 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from chaintrail.cli import main
 from chaintrail.cli.common import visible
 from chaintrail.errors import ValidationError
 from chaintrail.intel.attribution import add_tag
 from chaintrail.intel.offchain import add_link
 
+from .runcli import cli
+
 BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 HAL_FINNEY = "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"
 FIRST_PAYMENT = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"  # block 170
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process as a user would (through ``main``): (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module", autouse=True)

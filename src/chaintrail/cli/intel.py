@@ -21,6 +21,7 @@ from chaintrail.cli.common import (
     styled,
 )
 from chaintrail.errors import UsageError
+from chaintrail.intel.coverage import require_store
 from chaintrail.intel.views import subject_tags
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
@@ -40,6 +41,12 @@ def _date(value: str | None, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise UsageError(f"--{name}: expected a date YYYY-MM-DD, got {value!r}") from exc
+
+
+def _warn(warnings: list[str]) -> None:
+    """Print each warning of an answer in yellow on stderr."""
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
 
 
 @tags_app.command("import")
@@ -98,6 +105,7 @@ def tags_show(
         return
     if not res["tags"]:
         console.print(f"no tags for {res['subject_type']} {res['subject']}")
+        _warn(res["warnings"])
         return
     table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
     for col in ("label", "category", "actor", "confidence", "source", "tlp", "pack"):
@@ -119,25 +127,22 @@ def tags_sanctioned(
     on: Annotated[
         str | None, typer.Option("--on", help="The day to check (YYYY-MM-DD), default today.")
     ] = None,
+    currency: Annotated[
+        str, typer.Option("--currency", help="Currency of the address (BTC, ETH, LTC ...).")
+    ] = "BTC",
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Was this address on a sanctions list on that day? (exit 0 either way; see the answer)."""
-    from chaintrail.intel.addresscheck import canonical_address
-    from chaintrail.intel.store import IntelStore
+    """Was this address on an imported sanctions list on that day? Exit 0 either way (see the
+    answer); an error when no list is imported or the address is invalid."""
+    from chaintrail.intel.sanctions import sanctions_check
 
     day = _date(on, "on") or dt.date.today()
-    with IntelStore.open(store, read_only=True) as st:
-        hits = st.list_hits(canonical_address(address.strip()), day)
-        versions = st.list_versions()
-    known = min((v["version"] for v in versions), default=None)
-    res = {"address": address, "on": day.isoformat(), "sanctioned": bool(hits),
-           "lists": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in h.items()} for h in hits],
-           "lists_known_from": known.isoformat() if known else None}  # fmt: skip
+    res = sanctions_check(store, address.strip(), day, currency)
     if json_out:
         emit_json(res)
         return
-    if hits:
+    if res["sanctioned"]:
         console.print(styled("SANCTIONED", "bold red"), f"on {day}: {address}")
         for h in res["lists"]:
             console.print(
@@ -145,6 +150,7 @@ def tags_sanctioned(
             )
     else:
         console.print(f"not on any imported sanctions list on {day}: {address}")
+    _warn(res["warnings"])
 
 
 @tags_app.command("add")
@@ -185,6 +191,7 @@ def tags_packs(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False)
     """Imported packs and lists with their counts."""
     from chaintrail.intel.store import IntelStore
 
+    require_store(store)
     with IntelStore.open(store, read_only=True) as st:
         rows = [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
@@ -269,7 +276,7 @@ def link_show(
     """Everything within DEPTH links of an entity (default 2)."""
     from chaintrail.intel.offchain import neighbourhood
 
-    res = neighbourhood(store, ref, depth)
+    res = neighbourhood(require_store(store), ref, depth)
     if json_out:
         emit_json(res)
         return

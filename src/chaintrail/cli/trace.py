@@ -197,6 +197,7 @@ def risk(
     from chaintrail.analysis.exposure import exposure as compute
     from chaintrail.analysis.risk import score_risk
     from chaintrail.analysis.trace_store import addresses_for_subject
+    from chaintrail.intel.coverage import attribution_warnings
     from chaintrail.intel.taxonomy import load_taxonomy
 
     ctx = _open(store)
@@ -208,8 +209,9 @@ def risk(
     )
     res = compute(ctx.tracer, ctx.tags, ids, hops=hops) if ctx.tags is not None else {}
     score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
+    warnings = attribution_warnings(store, ctx.tags is not None)
     if json_out:
-        emit_json({"address": address, **asdict(score)})
+        emit_json({"address": address, **asdict(score), "warnings": warnings})
         return
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
     console.print(styled(f"risk {score.score}/10", f"bold {colour}"), f"for {address}")
@@ -217,6 +219,8 @@ def risk(
         console.print(f"  +{r.score}  {r.reason}  ({btc(r.amount)}, {r.percent:.2f}%)")
     if not score.reasons:
         console.print("  no rule fired (no exposure to tagged illicit categories)")
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
