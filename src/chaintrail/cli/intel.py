@@ -21,8 +21,6 @@ from chaintrail.cli.common import (
     styled,
 )
 from chaintrail.errors import UsageError
-from chaintrail.intel.coverage import require_store
-from chaintrail.intel.views import subject_tags
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
                        no_args_is_help=True)  # fmt: skip
@@ -99,6 +97,8 @@ def tags_show(
     json_out: JsonOption = False,
 ) -> None:
     """Every tag on an address, transaction or cluster (also for addresses not yet on chain)."""
+    from chaintrail.intel.views import subject_tags
+
     res = subject_tags(store, ref.strip())
     if json_out:
         emit_json(res)
@@ -189,6 +189,7 @@ def tags_add(
 @tags_app.command("packs")
 def tags_packs(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:
     """Imported packs and lists with their counts."""
+    from chaintrail.intel.coverage import require_store
     from chaintrail.intel.store import IntelStore
 
     require_store(store)
@@ -274,6 +275,7 @@ def link_show(
     json_out: JsonOption = False,
 ) -> None:
     """Everything within DEPTH links of an entity (default 2)."""
+    from chaintrail.intel.coverage import require_store
     from chaintrail.intel.offchain import neighbourhood
 
     res = neighbourhood(require_store(store), ref, depth)

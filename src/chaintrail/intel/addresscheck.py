@@ -8,14 +8,11 @@ currencies are only checked for stray whitespace.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
-from chaintrail.chains.bitcoin.address import address_string_to_key
+from chaintrail.chains.bitcoin.address import address_string_to_key, valid_address_mask
 from chaintrail.errors import AddressError
 
-_BTC_VERSIONS = {0x00, 0x05}
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -28,26 +25,9 @@ def _btc_ok(address: str) -> bool:
 
 
 def invalid_btc_addresses(addresses: list[str]) -> list[int]:
-    """Indexes of the strings in ``addresses`` that are not valid Bitcoin addresses.
-
-    Vectorised: a numba kernel decodes Base58 and checks Bech32(m) checksums, hashlib checks the
-    Base58Check checksums; each suspect is then confirmed by the chain module's
-    ``address_string_to_key`` when available (else by the local pure-Python check).
-    """
-    from chaintrail.intel.address_kernel import KIND_BASE58, KIND_SEGWIT, decode_btc_addresses
-
-    kind, raw = decode_btc_addresses(addresses)
-    sha = hashlib.sha256
-    suspects = np.flatnonzero(kind != KIND_SEGWIT).tolist()
-    bad = []
-    for i in suspects:
-        if kind[i] == KIND_BASE58:
-            r = raw[i].tobytes()
-            if r[0] in _BTC_VERSIONS and sha(sha(r[:21]).digest()).digest()[:4] == r[21:]:
-                continue
-        if not _btc_ok(addresses[i]):
-            bad.append(i)
-    return bad
+    """Indexes of the strings in ``addresses`` that are not valid Bitcoin (mainnet) addresses,
+    judged by the chain codec in one vectorised pass."""
+    return np.flatnonzero(~valid_address_mask(addresses)).tolist()
 
 
 #: Currencies whose addresses are 0x + 40 hex digits (Ethereum and its tokens and sidechains).
