@@ -20,6 +20,7 @@ StoreOption = Annotated[
     Path,
     typer.Option(
         "--store",
+        metavar="DIR",
         envvar="CHAINTRAIL_STORE",
         help="Store directory (default ./chaintrail-data, or $CHAINTRAIL_STORE).",
         show_default=False,

@@ -107,13 +107,21 @@ def tags_show(
         console.print(f"no tags for {res['subject_type']} {res['subject']}")
         _warn(res["warnings"])
         return
-    table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
-    for col in ("label", "category", "actor", "confidence", "source", "tlp", "pack"):
-        table.add_column(col, overflow="fold")
+    on_cluster = res["subject_type"] == "cluster"
+    rows: dict[tuple[str, ...], int] = {}  # the same tag stated again (re-imports, packs) is one row
     for t in res["tags"]:
-        table.add_row(t["label"], t.get("abuse") or t.get("category") or "", t.get("actor") or "",
-                      f"{t['confidence']} ({t['confidence_level']})", t.get("source") or "", t.get("tlp") or "",
-                      t.get("pack_id") or "")  # fmt: skip
+        row = (t["label"], t.get("abuse") or t.get("category") or "", t.get("actor") or "",
+               f"{t['confidence']} ({t['confidence_level']})", t.get("source") or "", t.get("tlp") or "",
+               t.get("pack_id") or "")  # fmt: skip
+        if on_cluster:
+            row = (t.get("inherited_from") or "(the cluster)", *row)
+        rows[row] = rows.get(row, 0) + 1
+    table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
+    cols = ["label", "category", "actor", "confidence", "source", "tlp", "pack", "times"]
+    for col in (["on address", *cols] if on_cluster else cols):
+        table.add_column(col, overflow="fold", justify="right" if col == "times" else "left")
+    for row, n in rows.items():
+        table.add_row(*row, str(n))
     console.print(table)
     if res.get("conflicting_actors"):
         console.print(
