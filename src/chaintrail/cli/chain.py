@@ -93,7 +93,8 @@ def ingest(
     json_out: JsonOption = False,
 ) -> None:
     """Append blocks to the store (chain order, resumable, reorg-aware)."""
-    from chaintrail.jobs.ingest import describe, ingest_paths, ingest_rpc
+    from chaintrail.jobs.ingest import describe, ingest_paths
+    from chaintrail.jobs.ingest_rpc import ingest_from_node
     from chaintrail.store import ChainStore
 
     if bool(paths) == bool(rpc_url):
@@ -109,7 +110,7 @@ def ingest(
 
     with bar:
         if rpc_url:
-            report = ingest_rpc(
+            report = ingest_from_node(
                 st, rpc_url, user=rpc_user, password=rpc_password, cookie_file=rpc_cookie,
                 from_height=from_height, to_height=to_height, allow_gaps=allow_gaps,
                 progress=on_progress,

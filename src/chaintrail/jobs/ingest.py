@@ -180,10 +180,3 @@ def describe(report: IngestReport) -> str:
 
 
 __all__ = ["IngestReport", "describe", "hash_to_hex", "ingest_paths", "store_chain"]
-
-
-def ingest_rpc(store: ChainStore, url: str, **kwargs: object) -> IngestReport:
-    """Ingest from a live Bitcoin Core node (see :mod:`chaintrail.jobs.ingest_rpc`)."""
-    from chaintrail.jobs.ingest_rpc import ingest_from_node
-
-    return ingest_from_node(store, url, **kwargs)  # type: ignore[arg-type]
