@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chaintrail.api.rates import DailyRates, shipped_rates
+from chaintrail.rates import DailyRates, shipped_rates
 from chaintrail.errors import NotFoundError, StoreError
 
 SERVED = ("btc",)  # the store holds one Bitcoin chain
