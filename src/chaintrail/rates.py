@@ -146,6 +146,19 @@ class DailyRates:
             for r in self.rates_at(timestamp)
         ]
 
+    def fiat_of_days(self, amounts: list[tuple[int, int]]) -> list[dict]:
+        """Fiat values (EUR, USD; cents) of amounts that moved on different UTC days
+        (``(day number, base units)`` pairs), each at its own day's rate; ``[]`` when any day
+        lacks a rate (a partial sum would read as the whole)."""
+        totals = {"eur": 0.0, "usd": 0.0}
+        for day, amount in amounts:
+            found = {r["code"]: r["value"] for r in self.rates_at(day * DAY)}
+            if set(found) != set(totals):
+                return []
+            for code in totals:
+                totals[code] += amount * found[code] / self.unit
+        return [{"code": c, "value": round(v, 2)} for c, v in totals.items()] if amounts else []
+
     def value(self, amount: int, timestamp: int) -> dict:
         """A GraphSense value object: ``{"value": amount, "fiat_values": [...]}``."""
         return {"value": int(amount), "fiat_values": self.fiat_values(amount, timestamp)}

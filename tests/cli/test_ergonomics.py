@@ -69,3 +69,45 @@ def test_tags_show_cluster_names_the_address_of_each_tag_once(store: Path) -> No
     assert code == 0
     rows = [line for line in out.splitlines() if "Satoshi" in line]
     assert len(rows) == 1 and SATOSHI_BLOCK9 in rows[0] and "3" in rows[0]
+
+
+def test_address_txs_are_listed_a_page_at_a_time(store: Path) -> None:
+    s = str(store)
+    n = json.loads(cli("address", SATOSHI_BLOCK9, "--store", s, "--json")[1])["tx_count"]
+    pages = [json.loads(cli("address", SATOSHI_BLOCK9, "--txs", "--per-page", "1", "--page", str(p),
+                            "--store", s, "--json")[1]) for p in range(1, n + 1)]  # fmt: skip
+    assert n > 1 and {(p["total"], p["pages"]) for p in pages} == {(n, n)}
+    txs = [p["txs"][0] for p in pages]
+    assert [t["height"] for t in txs] == sorted((t["height"] for t in txs), reverse=True)
+    assert txs[-1]["height"] == 9 and txs[-1]["received"] == 50 * 10**8  # the coinbase, last
+    payment = next(t for t in txs if t["txid"] == FIRST_PAYMENT)
+    assert payment["time_utc"] == "2009-01-12T03:30:25Z" and payment["sent"] == 50 * 10**8
+    code, out, _ = cli("address", SATOSHI_BLOCK9, "--txs", "--per-page", "1", "--store", s)
+    assert code == 0 and f"page 1 of {n}" in out and "--page 2" in out
+
+
+def test_trace_and_exposure_start_from_a_cluster(store: Path) -> None:
+    s = str(store)
+    cluster = _cluster_of(store, SATOSHI_BLOCK9)
+    by_cluster = json.loads(cli("trace", f"cluster:{cluster}", "--hops", "2", "--store", s,
+                                "--json")[1])  # fmt: skip
+    assert by_cluster["seeds"].startswith(f"cluster:{cluster}")
+    assert by_cluster["traced"] >= 50 * 10**8  # at least the block-9 coinbase
+    assert any(t["address"] == HAL_FINNEY for t in by_cluster["terminals"])
+    add_tag(store, HAL_FINNEY, "Example Exchange", "exchange")
+    code, out, _ = cli("exposure", f"cluster:{cluster}", "--store", s, "--json")
+    assert code == 0 and json.loads(out)["cluster"] == f"cluster:{cluster}"
+
+
+def test_risk_groups_a_reason_repeated_by_many_addresses(sim_case: dict) -> None:
+    store = sim_case["store"]
+    s = str(store)
+    cluster = _cluster_of(store, sim_case["seeds"]["ransomware"][0])
+    members = json.loads(cli("cluster-info", str(cluster), "--limit", "50", "--store", s,
+                             "--json")[1])["addresses"]  # fmt: skip
+    assert len(members) > 1
+    for a in members:
+        add_tag(store, a, "Ransom wallet", abuse="ransomware")
+    code, out, _ = cli("risk", f"cluster:{cluster}", "--store", s)
+    tagged = [line for line in out.splitlines() if "tagged ransomware" in line]
+    assert code == 0 and len(tagged) == 1 and f"x{len(members)} addresses" in tagged[0]

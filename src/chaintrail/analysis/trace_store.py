@@ -17,6 +17,7 @@ from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Direction, Seeds, TraceParams
 from chaintrail.analysis.trace_result import Naming
 from chaintrail.errors import NotFoundError, UsageError
+from chaintrail.rates import shipped_rates
 from chaintrail.store.arrays import ChainArrays
 
 _TXID = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -91,6 +92,7 @@ def open_context(store: Any) -> TraceContext:
         cluster_of=cluster_of,
         label=attribution.labels_of,
         category=categories,
+        rates=shipped_rates("btc"),
     )  # fmt: skip
     tracer = Tracer(chain, coinjoin_tx=mixes, stop_addr=stop)
     return TraceContext(store, chain, tracer, naming, tags, attribution, cluster_of)

@@ -26,6 +26,7 @@ from chaintrail.cli.common import (
     err_console,
 )
 from chaintrail.errors import UsageError
+from chaintrail.rates import shipped_rates
 
 
 def _opt(v: Any) -> str:
@@ -150,13 +151,22 @@ def tx(
 
     st = _open(store)
     info = enrich_tx(st, st.tx(txid))
+    rates = shipped_rates("btc")
+    out_value = sum(o["value"] for o in info["outputs"])
+    info["fiat"] = {
+        "total_output": rates.fiat_values(out_value, info["time"]),
+        "fee": rates.fiat_values(info["fee"], info["time"]) if info["fee"] is not None else [],
+        "rate_dates": rates.rate_dates(info["time"]),
+    }
     if json_out:
         emit_json(info)
         return
-    skip = ("inputs", "outputs", "heuristics")
+    skip = ("inputs", "outputs", "heuristics", "fiat")
     head = [
         (k, btc(v, with_sat=True) if k == "fee" else v) for k, v in info.items() if k not in skip
     ]
+    head += [(f"{k} (fiat)", _fiat_text(v, info["fiat"]["rate_dates"]))
+             for k, v in info["fiat"].items() if k != "rate_dates"]  # fmt: skip
     h = info["heuristics"]
     mixes = [name for name, hit in h["coinjoin"].items() if hit]
     head.append(("coinjoin", ", ".join(mixes) if mixes else "no"))
@@ -193,19 +203,47 @@ def tx(
 
 def address(
     addr: Annotated[str, typer.Argument(help="address (base58 or bech32)")],
+    txs: Annotated[
+        bool, typer.Option("--txs", help="List the address's transactions (newest first).")
+    ] = False,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page of --txs to show.")] = 1,
+    per_page: Annotated[
+        int, typer.Option("--per-page", min=1, max=1000, help="Transactions per page.")
+    ] = 25,
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Show an address: balance, totals, tx count, first/last seen, cluster and tags."""
+    """Show an address: balance, totals (BTC, USD, EUR), tx count, first/last seen, cluster and
+    tags; with --txs its transactions, a page at a time."""
     from chaintrail.enrich import enrich_address
+    from chaintrail.store.queries import address_flows_by_day
 
     st = _open(store)
+    if txs:
+        _address_txs(st, addr, page, per_page, json_out)
+        return
     info = enrich_address(st, st.address(addr))
+    rates = shipped_rates("btc")
+    flows = address_flows_by_day(st, st.address_id(addr))
+    tip_time = int(st.block(st.manifest.tip_height)["time"]) if st.manifest.n_blocks else 0
+    info["fiat"] = {
+        "total_received": rates.fiat_of_days([(d, r) for d, r, _ in flows]),
+        "total_sent": rates.fiat_of_days([(d, s) for d, _, s in flows]),
+        "balance": rates.fiat_values(info["balance"], tip_time),
+        "balance_rate_dates": rates.rate_dates(tip_time),
+    }
     if json_out:
         emit_json(info)
         return
     money = {"balance", "total_received", "total_sent"}
-    rows = [(k, btc(v, with_sat=True) if k in money else v) for k, v in info.items() if k != "tags"]
+    rows = [(k, btc(v, with_sat=True) if k in money else v) for k, v in info.items()
+            if k not in ("tags", "fiat")]  # fmt: skip
+    f = info["fiat"]
+    rows += [
+        ("received (fiat)", _fiat_text(f["total_received"], None, "at each receipt's day")),
+        ("sent (fiat)", _fiat_text(f["total_sent"], None, "at each spend's day")),
+        ("balance (fiat)", _fiat_text(f["balance"], f["balance_rate_dates"])),
+    ]
     console.print(_kv_table(f"address {info['address']}", rows))
     if info["tags"]:
         tags = Table(title="tags", title_justify="left")
@@ -219,6 +257,41 @@ def address(
                 )
             )
         console.print(tags)
+
+
+def _fiat_text(values: list[dict[str, Any]], dates: dict[str, str] | None, when: str = "") -> str:
+    """``USD 1,234.56 / EUR 1,100.00 (rates of 2021-03-04; EUR: ECB 2021-03-03)``, or why not."""
+    if not values:
+        return "no rate (prices shipped for 2013-04-29 .. 2025-07-24)"
+    text = " / ".join(f"{v['code'].upper()} {v['value']:,.2f}" for v in sorted(values, key=lambda v: v["code"] != "usd"))
+    if dates:
+        when = f"rates of {dates.get('usd')}"
+        if dates.get("eur") and dates["eur"] != dates.get("usd"):
+            when += f"; EUR: ECB fixing of {dates['eur']}"
+    return f"{text} ({when})" if when else text
+
+
+def _address_txs(st: Any, addr: str, page: int, per_page: int, json_out: bool) -> None:
+    """One page of an address's transactions (newest first), with totals per tx."""
+    from chaintrail.store.queries import address_txs
+
+    total, rows = address_txs(st, st.address_id(addr), (page - 1) * per_page, per_page)
+    pages = max(1, -(-total // per_page))
+    if json_out:
+        emit_json({"address": addr, "total": total, "page": page, "pages": pages,
+                   "per_page": per_page, "txs": rows})  # fmt: skip
+        return
+    table = Table(title=f"transactions of {addr}: page {page} of {pages} ({total:,} txs)",
+                  title_justify="left")  # fmt: skip
+    for col in ("time (UTC)", "height", "txid", "received", "sent", "net BTC"):
+        table.add_column(col, no_wrap=col == "txid",
+                         justify="right" if col in ("height", "received", "sent", "net BTC") else "left")  # fmt: skip
+    for r in rows:
+        table.add_row(r["time_utc"], str(r["height"]), r["txid"], btc(r["received"], unit=False),
+                      btc(r["sent"], unit=False), btc(r["net"], unit=False))  # fmt: skip
+    console.print(table)
+    if page < pages:
+        console.print(f"next page: chaintrail address {addr} --txs --page {page + 1}")
 
 
 def stats(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:

@@ -22,6 +22,7 @@ from chaintrail.cli.common import (
     err_console,
     styled,
 )
+from chaintrail.times import utc_iso
 
 EXPORT_CHUNK = 1 << 16
 
@@ -178,7 +179,9 @@ def cluster_info(
         "total_sent": row["total_sent"],
         "balance": row["balance"],
         "first_seen": row["first_seen"],
+        "first_seen_utc": utc_iso(row["first_seen"]),
         "last_seen": row["last_seen"],
+        "last_seen_utc": utc_iso(row["last_seen"]),
         "script_types": {k[2:]: v for k, v in row.items() if k.startswith("n_") and v},
         "addresses": addresses,
     }
@@ -194,7 +197,8 @@ def cluster_info(
     for key in ("size", "total_received", "total_sent", "balance"):
         value = info[key]
         out.add_row(key, f"{value:,}" if key == "size" else btc(value))
-    out.add_row("first/last seen", f"{info['first_seen']} .. {info['last_seen']}")
+    out.add_row("first/last seen", f"{info['first_seen_utc']} .. {info['last_seen_utc']} "
+                f"(unix {info['first_seen']} .. {info['last_seen']})")  # fmt: skip
     out.add_row("script types", ", ".join(f"{k}: {v}" for k, v in info["script_types"].items()))
     if info["labels"]:
         out.add_row(

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -19,6 +20,7 @@ from chaintrail.cli.common import (
     err_console,
     styled,
 )
+from chaintrail.times import parse_time
 
 
 class _Fmt(StrEnum):
@@ -40,7 +42,8 @@ def trace(
     targets: Annotated[
         list[str],
         typer.Argument(
-            help="ADDRESS, TXID or TXID:VOUT to trace from; several addresses trace together.",
+            help="ADDRESS, cluster:ID, TXID or TXID:VOUT to trace from; several addresses and "
+            "clusters trace together.",
             metavar="TARGET...",
         ),
     ],
@@ -61,11 +64,15 @@ def trace(
         int | None, typer.Option("--to-height", help="Cross only txs at or below this height.")
     ] = None,
     time_from: Annotated[
-        int | None, typer.Option("--from-time", help="Cross only txs at or after this unix time.")
-    ] = None,
+        str | None,
+        typer.Option("--from-time", help="Cross only txs at or after this time (unix seconds, "
+                     "YYYY-MM-DD or ISO time; UTC unless an offset is given)."),
+    ] = None,  # fmt: skip
     time_to: Annotated[
-        int | None, typer.Option("--to-time", help="Cross only txs at or before this unix time.")
-    ] = None,
+        str | None,
+        typer.Option("--to-time", help="Cross only txs at or before this time (a date means "
+                     "to the end of that day)."),
+    ] = None,  # fmt: skip
     stop_at_services: Annotated[
         bool,
         typer.Option(
@@ -100,11 +107,14 @@ def trace(
 
     params = TraceParams(
         direction=direction, model=model, hops=hops, min_value=min_value,
-        height_from=height_from, height_to=height_to, time_from=time_from, time_to=time_to,
+        height_from=height_from, height_to=height_to,
+        time_from=None if time_from is None else parse_time(time_from, option="--from-time"),
+        time_to=None if time_to is None else parse_time(time_to, option="--to-time", end_of_day=True),
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
     )  # fmt: skip
     ctx = _open(store)
-    seeds = seeds_for_targets(ctx, targets, params)
+    seeds = _seeds(ctx, targets, params) if any(_is_cluster(t) for t in targets) else \
+        seeds_for_targets(ctx, targets, params)  # fmt: skip
     with err_console.status(f"tracing {params.direction} over {hops} hops"):
         flow = ctx.tracer.run(seeds, params)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
@@ -118,6 +128,31 @@ def trace(
         emit_json(result_dict(result))
         return
     _show_trace(result)
+
+
+def _is_cluster(target: str) -> bool:
+    return target.strip().lower().startswith("cluster:")
+
+
+def _subject(text: str) -> str:
+    """``cluster:ID`` -> ``ID`` (the form addresses_for_subject takes); anything else as is."""
+    return text.strip()[len("cluster:"):] if _is_cluster(text) else text.strip()
+
+
+def _seeds(ctx, targets: list[str], params):  # type: ignore[no-untyped-def]
+    """Seeds for every address of the ``cluster:ID`` targets plus the address targets, traced
+    together (one entity's funds)."""
+    from chaintrail.analysis.trace_store import addresses_for_subject
+
+    ids = [
+        addresses_for_subject(ctx, _subject(t))[1] if _is_cluster(t)
+        else np.array([ctx.store.address_id(t.strip())], np.int64)
+        for t in targets
+    ]  # fmt: skip
+    members = np.unique(np.concatenate(ids))
+    seeds = ctx.tracer.seeds_for_addresses(members, params)
+    seeds.description = f"{', '.join(t.strip() for t in targets)} ({members.size:,} addresses)"
+    return seeds
 
 
 def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
@@ -147,6 +182,7 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     if len(result.terminals) > 25:
         rest = sum(t.amount for t in result.terminals[25:])
         console.print(f"... {len(result.terminals) - 25:,} more terminals holding {btc(rest)}")
+    _show_deposits(result.terminals[:25])
     console.print(f"fees: {btc(result.fee)}")
     console.print(
         styled("each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf", "dim")
@@ -157,8 +193,28 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         )
 
 
+def _show_deposits(terminals) -> None:  # type: ignore[no-untyped-def]
+    """What a request to each receiving service needs: txid, UTC time, BTC and fiat."""
+    rows = [(t, d) for t in terminals for d in t.deposits]
+    if not rows:
+        return
+    table = Table(title="deposits (the txs that paid the traced value to each terminal)",
+                  title_justify="left")  # fmt: skip
+    for col in ("address", "label", "txid", "time (UTC)", "BTC", "USD", "EUR", "rates of"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("BTC", "USD", "EUR") else "left")
+    for t, d in rows:
+        fiat = {f["code"]: f"{f['value']:,.2f}" for f in d["fiat_values"]}
+        dates = d["rate_dates"]
+        when = dates.get("usd", "")
+        if dates.get("eur") and dates["eur"] != when:
+            when += f" (EUR: ECB {dates['eur']})"
+        table.add_row(t.address, t.label or "", d["txid"], d["time_utc"], btc(d["amount"], unit=False),
+                      fiat.get("usd", "-"), fiat.get("eur", "-"), when or "no rate")  # fmt: skip
+    console.print(table)
+
+
 def exposure(
-    subject: Annotated[str, typer.Argument(help="An ADDRESS or a numeric CLUSTER id.")],
+    subject: Annotated[str, typer.Argument(help="An ADDRESS, or a cluster as cluster:ID or ID.")],
     store: StoreOption = Path("chaintrail-data"),
     hops: Annotated[int, typer.Option(help="Hops to look through (1 = direct only).")] = 3,
     json_out: JsonOption = False,
@@ -171,7 +227,7 @@ def exposure(
     ctx = _open(store)
     if ctx.tags is None:
         raise UsageError("exposure needs tags: import a TagPack or a sanctions list first")
-    kind, ids = addresses_for_subject(ctx, subject)
+    kind, ids = addresses_for_subject(ctx, _subject(subject))
     res = compute(ctx.tracer, ctx.tags, ids, hops=hops)
     doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()}}
     if json_out:
@@ -188,7 +244,7 @@ def exposure(
 
 
 def risk(
-    address: Annotated[str, typer.Argument(help="The ADDRESS to score.")],
+    address: Annotated[str, typer.Argument(help="The ADDRESS (or cluster:ID) to score.")],
     store: StoreOption = Path("chaintrail-data"),
     hops: Annotated[int, typer.Option(help="Exposure hops considered.")] = 3,
     json_out: JsonOption = False,
@@ -201,7 +257,7 @@ def risk(
     from chaintrail.intel.taxonomy import load_taxonomy
 
     ctx = _open(store)
-    _, ids = addresses_for_subject(ctx, address)
+    _, ids = addresses_for_subject(ctx, _subject(address))
     own = (
         [c for c in (ctx.attribution.category_of(int(a)) for a in ids) if c]
         if ctx.attribution
@@ -215,8 +271,13 @@ def risk(
         return
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
     console.print(styled(f"risk {score.score}/10", f"bold {colour}"), f"for {address}")
+    grouped: dict[tuple[int, str], list[float]] = {}  # one line per rule and reason
     for r in score.reasons:
-        console.print(f"  +{r.score}  {r.reason}  ({btc(r.amount)}, {r.percent:.2f}%)")
+        g = grouped.setdefault((r.score, r.reason), [0, 0, 0.0])
+        g[0], g[1], g[2] = g[0] + 1, g[1] + r.amount, g[2] + r.percent
+    for (points, reason), (n, amount, percent) in grouped.items():
+        times = f" (x{n} addresses)" if n > 1 else ""
+        console.print(f"  +{points}  {reason}{times}  ({btc(int(amount))}, {percent:.2f}%)")
     if not score.reasons:
         console.print("  no rule fired (no exposure to tagged illicit categories)")
     for w in warnings:
