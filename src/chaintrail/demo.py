@@ -18,6 +18,9 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -147,6 +150,31 @@ def step_next(store: Path, ransom: dict) -> None:
     )
 
 
+class _StepClock:
+    """Wall time of each demo step, shown at the end (the first run on a machine also
+    compiles numba's kernels: the ingest and simulate lines say how long that took)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the block as step ``name``."""
+        t0 = time.monotonic()
+        yield
+        self.seconds[name] = time.monotonic() - t0
+
+    def show(self) -> None:
+        """Print the steps' times and their total."""
+        table = Table(title="demo timings (wall clock)", title_justify="left")
+        table.add_column("step")
+        table.add_column("seconds", justify="right")
+        for name, sec in self.seconds.items():
+            table.add_row(name, f"{sec:.1f}")
+        table.add_row("total", f"{sum(self.seconds.values()):.1f}")
+        console.print(table)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the demo into ``--out`` (default ./demo-output), replacing an earlier run there."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -159,12 +187,18 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     os.environ.setdefault("COLUMNS", "120")
-    step_mainnet(out)
-    store, ransom = step_simulate(out, args.preset, args.seed)
-    step_attribute_and_cluster(out, store, ransom)
-    step_trace(store, ransom)
+    clock = _StepClock()
+    with clock.step("1. real blocks"):
+        step_mainnet(out)
+    with clock.step("2. simulate + ingest"):
+        store, ransom = step_simulate(out, args.preset, args.seed)
+    with clock.step("3. tags + clusters"):
+        step_attribute_and_cluster(out, store, ransom)
+    with clock.step("4. trace"):
+        step_trace(store, ransom)
     step_next(store, ransom)
     console.rule("done")
+    clock.show()
     console.print(
         f"Everything the demo wrote is in [bold]{out}/[/]: the real-blocks store "
         f"({out}/mainnet-store), the simulated chain and its truth ({out}/sim), and the "

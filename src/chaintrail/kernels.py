@@ -42,10 +42,14 @@ def helper(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _register_helpers() -> None:
-    global _n_registered
+    global _n_registered, _startup_seconds
+    import time
+
+    t0 = time.perf_counter()
     # heavy optional dependency: numba is imported only when a kernel is first compiled
     from numba.extending import register_jitable
 
+    _startup_seconds += time.perf_counter() - t0
     with _lock:
         for fn, inline in _HELPERS[_n_registered:]:
             register_jitable(inline=inline)(fn)
@@ -97,3 +101,45 @@ def interpreted() -> Iterator[None]:
         yield
     finally:
         _INTERPRETED.reset(token)
+
+
+_startup_seconds = 0.0  # importing numba and registering helpers, once per process
+
+
+class CompileClock:
+    """Seconds this process spent starting numba and compiling (or loading from numba's cache)
+    kernels while a :func:`compile_clock` block ran -- time that is not throughput."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
+@contextmanager
+def compile_clock() -> Iterator[CompileClock]:
+    """Measure numba start-up and kernel compilation inside the block (every thread)."""
+    # heavy optional dependency: only work that runs kernels measures them
+    import time
+
+    from numba.core import event
+
+    clock = CompileClock()
+    before = _startup_seconds
+    depth = [0]
+    started = [0.0]
+
+    class _Listener(event.Listener):  # type: ignore[misc]
+        def on_start(self, ev: Any) -> None:
+            with _lock:
+                if depth[0] == 0:
+                    started[0] = time.perf_counter()
+                depth[0] += 1
+
+        def on_end(self, ev: Any) -> None:
+            with _lock:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    clock.seconds += time.perf_counter() - started[0]
+
+    with event.install_listener("numba:compile", _Listener()):
+        yield clock
+    clock.seconds += _startup_seconds - before
