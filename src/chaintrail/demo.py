@@ -13,11 +13,13 @@ repeat it by hand):
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ from rich.table import Table
 from chaintrail.amounts import btc
 
 console = Console()
+_quiet = False  # --compile-only: run the steps without showing them
 GENESIS_ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
 HAL_TX = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
 
@@ -39,9 +42,9 @@ def _chaintrail(*args: str, capture: bool = False) -> str:
     shown = " ".join(["chaintrail", *args])
     console.print(f"[bold cyan]$ {shown}[/]")
     exe = [sys.executable, "-m", "chaintrail", *args]
-    proc = subprocess.run(exe, text=True, capture_output=capture)
+    proc = subprocess.run(exe, text=True, capture_output=capture or _quiet)
     if proc.returncode != 0:
-        if capture:
+        if capture or _quiet:
             sys.stderr.write(proc.stderr)
         raise SystemExit(f"demo step failed: {shown} (exit {proc.returncode})")
     return proc.stdout if capture else ""
@@ -175,13 +178,36 @@ class _StepClock:
         console.print(table)
 
 
+def compile_kernels() -> None:
+    """Run every demo step on a tiny case in a temporary folder, so numba compiles the kernels
+    (on-disk cache) now, at install time, instead of during the demo; print how long it took."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        global console, _quiet
+        shown, console, _quiet = console, Console(file=io.StringIO()), True
+        try:
+            step_mainnet(out)
+            store, ransom = step_simulate(out, "tiny", 1)
+            step_attribute_and_cluster(out, store, ransom)
+            step_trace(store, ransom)
+        finally:
+            console, _quiet = shown, False
+    console.print(f"compiled numba's kernels in {time.monotonic() - t0:.0f} s (once per install)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the demo into ``--out`` (default ./demo-output), replacing an earlier run there."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("demo-output"))
     ap.add_argument("--preset", default="small")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--compile-only", action="store_true",
+                    help="compile numba's kernels (a tiny case in a temporary folder), show nothing else")
     args = ap.parse_args(argv)
+    if args.compile_only:
+        compile_kernels()
+        return
     out: Path = args.out
     if out.exists():
         shutil.rmtree(out)
