@@ -194,23 +194,23 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
 
 
 def _show_deposits(terminals) -> None:  # type: ignore[no-untyped-def]
-    """What a request to each receiving service needs: txid, UTC time, BTC and fiat."""
-    rows = [(t, d) for t in terminals for d in t.deposits]
-    if not rows:
+    """What a request to each receiving service needs: txid, UTC time, BTC and fiat (one block
+    of lines per terminal: a 64-character txid does not fit a table on a terminal)."""
+    if not any(t.deposits for t in terminals):
         return
-    table = Table(title="deposits (the txs that paid the traced value to each terminal)",
-                  title_justify="left")  # fmt: skip
-    for col in ("address", "label", "txid", "time (UTC)", "BTC", "USD", "EUR", "rates of"):
-        table.add_column(col, overflow="fold", justify="right" if col in ("BTC", "USD", "EUR") else "left")
-    for t, d in rows:
-        fiat = {f["code"]: f"{f['value']:,.2f}" for f in d["fiat_values"]}
-        dates = d["rate_dates"]
-        when = dates.get("usd", "")
-        if dates.get("eur") and dates["eur"] != when:
-            when += f" (EUR: ECB {dates['eur']})"
-        table.add_row(t.address, t.label or "", d["txid"], d["time_utc"], btc(d["amount"], unit=False),
-                      fiat.get("usd", "-"), fiat.get("eur", "-"), when or "no rate")  # fmt: skip
-    console.print(table)
+    console.print(styled("deposits: the txs that paid the traced value to each terminal", "bold"))
+    for t in terminals:
+        if not t.deposits:
+            continue
+        console.print(f"  {t.address}" + (f" ({t.label})" if t.label else ""), soft_wrap=True)
+        for d in t.deposits:
+            fiat = {f["code"]: f"{f['value']:,.2f}" for f in d["fiat_values"]}
+            dates = d["rate_dates"]
+            money = (f"USD {fiat['usd']}  EUR {fiat['eur']}  (rates of {dates['usd']}"
+                     + (f"; EUR: ECB fixing of {dates['eur']}" if dates["eur"] != dates["usd"] else "")
+                     + ")") if "usd" in fiat and "eur" in fiat else "no fiat rate for that day"  # fmt: skip
+            console.print(f"    {d['time_utc']}  {btc(d['amount'])}  {money}", soft_wrap=True)
+            console.print(f"      txid {d['txid']}", soft_wrap=True)
 
 
 def exposure(
