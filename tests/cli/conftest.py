@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .runcli import cli
+from .clirun import cli
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from chaintrail.errors import ValidationError
 from chaintrail.intel.attribution import add_tag
 from chaintrail.intel.offchain import add_link
 
-from .runcli import cli
+from .clirun import cli
 
 BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 HAL_FINNEY = "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"

@@ -13,7 +13,7 @@ import pytest
 from chaintrail import __version__
 from chaintrail.intel.attribution import add_tag
 
-from .runcli import cli
+from .clirun import cli
 
 BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 SATOSHI_BLOCK9 = "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"

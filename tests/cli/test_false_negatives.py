@@ -17,7 +17,7 @@ import uvicorn
 from chaintrail.api.app import ApiSettings, create_app
 from chaintrail.intel.attribution import add_tag
 
-from .runcli import cli
+from .clirun import cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BLOCKS = DATA / "btc" / "blk_mainnet_blocks_0-438.dat"

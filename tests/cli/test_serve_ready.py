@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .runcli import cli
+from .clirun import cli
 
 BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 

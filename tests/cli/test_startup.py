@@ -20,7 +20,7 @@ from chaintrail.analysis.heuristics import tx_heuristics
 from chaintrail.kernels import interpreted
 from chaintrail.store import ChainStore
 
-from .runcli import cli
+from .clirun import cli
 
 BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 HAL_FINNEY = "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"

@@ -13,7 +13,7 @@ import pytest
 
 from chaintrail.rates import shipped_rates
 
-from .runcli import cli
+from .clirun import cli
 
 BLOCKS = Path(__file__).parent.parent / "data" / "btc" / "blk_mainnet_blocks_0-438.dat"
 SATOSHI_BLOCK9 = "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S"

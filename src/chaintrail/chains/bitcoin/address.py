@@ -130,13 +130,24 @@ def address_string_to_key(text: str) -> bytes:
     )
 
 
+FEW_ADDRESSES = 64
+
+
+def _accepted(text: str) -> bool:
+    try:
+        address_string_to_key(text)
+    except AddressError:
+        return False
+    return True
+
+
 def valid_address_mask(addresses: list[str]) -> np.ndarray:
     """``bool`` per string: would :func:`address_string_to_key` accept it? One kernel pass over
     all of them (checksums included), for imports of many thousands of addresses."""
     n = len(addresses)
+    if n <= FEW_ADDRESSES:  # the codec itself: faster than starting numba for a handful
+        return np.array([_accepted(a) for a in addresses], np.bool_)
     ok = np.zeros(n, np.bool_)
-    if n == 0:
-        return ok
     enc = [a.encode("ascii", "replace") for a in addresses]
     lens = np.array([len(e) if len(e) <= BECH32_MAX_LEN else 0 for e in enc], np.int64)
     text = np.array([e[:BECH32_MAX_LEN] for e in enc], dtype=f"S{BECH32_MAX_LEN}")
