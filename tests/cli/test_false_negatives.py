@@ -155,3 +155,13 @@ def test_api_offchain_link_to_an_invalid_address_is_a_400(
     r = httpx.post(f"{api}/v1/btc/addresses/{SATOSHI_BLOCK9}/offchain", json={"ref": ref})
     assert r.status_code == 400 and expected in r.json()["detail"]
     assert not (chain_only / "intel.duckdb").exists()
+
+
+def test_address_and_tx_of_a_store_without_intel_say_so(chain_only: Path) -> None:
+    s = str(chain_only)
+    info = json.loads(cli("address", HAL_FINNEY, "--store", s, "--json")[1])
+    assert info["tags"] == [] and any("no tags imported" in w for w in info["warnings"])
+    assert "no tags imported" in cli("address", HAL_FINNEY, "--store", s)[2]
+    tx = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
+    info = json.loads(cli("tx", tx, "--store", s, "--json")[1])
+    assert any("no tags imported" in w for w in info["warnings"])

@@ -24,6 +24,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.errors import UsageError
 from chaintrail.rates import shipped_rates
@@ -151,6 +152,7 @@ def tx(
 
     st = _open(store)
     info = enrich_tx(st, st.tx(txid))
+    info["warnings"] = _intel_warnings(st, any(r.get("label") for r in [*info["inputs"], *info["outputs"]]))
     rates = shipped_rates("btc")
     out_value = sum(o["value"] for o in info["outputs"])
     info["fiat"] = {
@@ -161,7 +163,7 @@ def tx(
     if json_out:
         emit_json(info)
         return
-    skip = ("inputs", "outputs", "heuristics", "fiat")
+    skip = ("inputs", "outputs", "heuristics", "fiat", "warnings")
     head = [
         (k, btc(v, with_sat=True) if k == "fee" else v) for k, v in info.items() if k not in skip
     ]
@@ -199,6 +201,7 @@ def tx(
             spent or "unspent",
         )
     console.print(ins, outs)
+    _warn(info["warnings"])
 
 
 def address(
@@ -223,6 +226,7 @@ def address(
         _address_txs(st, addr, page, per_page, json_out)
         return
     info = enrich_address(st, st.address(addr))
+    info["warnings"] = _intel_warnings(st, bool(info["tags"]))
     rates = shipped_rates("btc")
     flows = address_flows_by_day(st, st.address_id(addr))
     tip_time = int(st.block(st.manifest.tip_height)["time"]) if st.manifest.n_blocks else 0
@@ -237,7 +241,7 @@ def address(
         return
     money = {"balance", "total_received", "total_sent"}
     rows = [(k, btc(v, with_sat=True) if k in money else v) for k, v in info.items()
-            if k not in ("tags", "fiat")]  # fmt: skip
+            if k not in ("tags", "fiat", "warnings")]  # fmt: skip
     f = info["fiat"]
     rows += [
         ("received (fiat)", _fiat_text(f["total_received"], None, "at each receipt's day")),
@@ -257,6 +261,20 @@ def address(
                 t.get("inherited_from") or "this address",
             )  # fmt: skip
         console.print(tags)
+    _warn(info["warnings"])
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
+
+
+def _intel_warnings(st: Any, tagged: bool) -> list[str]:
+    """Why nothing is tagged here when the store holds no tags at all (else ``[]``)."""
+    from chaintrail.intel.coverage import no_tags_warning
+
+    warning = None if tagged else no_tags_warning(st.root)
+    return [warning] if warning else []
 
 
 def _fiat_text(values: list[dict[str, Any]], dates: dict[str, str] | None, when: str = "") -> str:
