@@ -130,7 +130,7 @@ def address_string_to_key(text: str) -> bytes:
     )
 
 
-FEW_ADDRESSES = 64
+FEW_ADDRESSES = 4096  # up to this many: the codec (~20 µs an address) beats starting numba
 
 
 def _accepted(text: str) -> bool:
