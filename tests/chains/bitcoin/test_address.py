@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chaintrail.chains.bitcoin.address import (
-    FEW_ADDRESSES,
+    _mask_by_kernel,
     address_key_to_string,
     address_string_to_key,
     encode_address_keys,
@@ -146,6 +146,6 @@ def _mutated(draw: st.DrawFn) -> str:
 @settings(max_examples=400)
 @given(texts=st.lists(st.one_of(_mutated(), st.text(max_size=100)), min_size=1, max_size=20))
 def test_vectorised_validity_is_the_codec_verdict(texts: list[str]) -> None:
-    many = texts * (FEW_ADDRESSES // len(texts) + 1)  # past the handful checked one by one
-    assert len(many) > FEW_ADDRESSES
-    assert valid_address_mask(many).tolist() == [_accepts(t) for t in many]
+    verdicts = [_accepts(t) for t in texts]
+    assert _mask_by_kernel(texts).tolist() == verdicts  # the kernel used past FEW_ADDRESSES
+    assert valid_address_mask(texts).tolist() == verdicts

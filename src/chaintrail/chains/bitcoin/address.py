@@ -144,9 +144,14 @@ def _accepted(text: str) -> bool:
 def valid_address_mask(addresses: list[str]) -> np.ndarray:
     """``bool`` per string: would :func:`address_string_to_key` accept it? One kernel pass over
     all of them (checksums included), for imports of many thousands of addresses."""
-    n = len(addresses)
-    if n <= FEW_ADDRESSES:  # the codec itself: faster than starting numba for a handful
+    if len(addresses) <= FEW_ADDRESSES:  # the codec itself: faster than starting numba
         return np.array([_accepted(a) for a in addresses], np.bool_)
+    return _mask_by_kernel(addresses)
+
+
+def _mask_by_kernel(addresses: list[str]) -> np.ndarray:
+    """:func:`valid_address_mask` in one numba kernel pass."""
+    n = len(addresses)
     ok = np.zeros(n, np.bool_)
     enc = [a.encode("ascii", "replace") for a in addresses]
     lens = np.array([len(e) if len(e) <= BECH32_MAX_LEN else 0 for e in enc], np.int64)
