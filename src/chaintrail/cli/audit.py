@@ -17,6 +17,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.cli.hubcommon import AsOption, DbOption, hub_as
 from chaintrail.errors import InputError, ValidationError
@@ -64,7 +65,8 @@ def audit_verify(
     if not json_out:
         extra = f"; anchor at entry {anchored} holds" if anchored is not None else ""
         console.print(
-            f"[green]audit chain intact[/]: {result.entries:,} entries, head {result.head_hash}{extra}"
+            styled("audit chain intact:", "green"),
+            f"{result.entries:,} entries, head {result.head_hash}{extra}",
         )
 
 

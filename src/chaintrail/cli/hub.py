@@ -17,6 +17,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.cli.hubcommon import AsOption, DbOption, hub_as
 from chaintrail.errors import UsageError
@@ -280,7 +281,7 @@ def user_key(
     if json_out:
         emit_json({"key": key, "id": key_id, "user": name, "access": access})
         return
-    console.print(f"[bold]{key}[/]")
+    console.print(styled(key, "bold"))
     err_console.print(f"key {key_id} for {name} ({access}) created; it is shown only this once.")
 
 

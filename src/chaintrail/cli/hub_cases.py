@@ -17,6 +17,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.cli.hubcommon import AsOption, DbOption, hub_as
 from chaintrail.errors import InputError, UsageError
@@ -106,8 +107,9 @@ def case_show(
         emit_json(case)
         return
     console.print(
-        f"[bold]case {case['id']}: {case['title']}[/] ({case['status']}, TLP:{case['tlp']}, {case['owner_org']}, view {case['view']})"
-    )
+        styled(f"case {case['id']}:", "bold"), case["title"],
+        f"({case['status']}, TLP:{case['tlp']}, {case['owner_org']}, view {case['view']})",
+    )  # fmt: skip
     table = Table("id", "kind", "TLP", "title", "filed by", "at", "via")
     for it in case["items"]:
         p = it["provenance"]
