@@ -133,8 +133,9 @@ class EthBatch:
     block_base_fee_has: np.ndarray = _f((0,), "?")  # London (12,965,000) on
     block_withdrawals_root: np.ndarray = _f((0, 32), "u1")
     block_withdrawals_root_has: np.ndarray = _f((0,), "?")  # Shanghai (17,034,870) on
+    block_tx_count: np.ndarray = _f((0,), "i4")  # as the source says, even if its txs were not read
     block_tx_start: np.ndarray = _f((0,), "i8")
-    block_n_tx: np.ndarray = _f((0,), "i4")
+    block_n_tx: np.ndarray = _f((0,), "i4")  # transactions of the block in this batch
     block_wd_start: np.ndarray = _f((0,), "i8")
     block_n_wd: np.ndarray = _f((0,), "i4")
     # transactions (nt)

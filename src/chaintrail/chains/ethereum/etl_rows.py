@@ -58,7 +58,7 @@ def block_rows(b: EthBatch, *, stream: bool = False) -> list[Row]:
         "gas_limit": b.block_gas_limit.tolist(),
         "gas_used": b.block_gas_used.tolist(),
         "timestamp": b.block_timestamp.tolist(),
-        "transaction_count": b.block_n_tx.tolist(),
+        "transaction_count": b.block_tx_count.tolist(),
         "base_fee_per_gas": _opt(u256.to_ints(b.block_base_fee), b.block_base_fee_has),
         "withdrawals_root": _opt(fixed_to_hex(b.block_withdrawals_root), b.block_withdrawals_root_has),
     }

@@ -131,7 +131,7 @@ def _blocks(b: EthBatch, answers: Sequence[BlockAnswers], numbers: list[int], w:
     b.block_base_fee, b.block_base_fee_has = col("baseFeePerGas", hexcodec.amounts_nullable)
     b.block_withdrawals_root, b.block_withdrawals_root_has = col("withdrawalsRoot", hexcodec.fixed_nullable, 32)
     n_tx = np.array([len(x.transactions) for x in blks], np.int32)
-    b.block_n_tx = n_tx
+    b.block_n_tx = b.block_tx_count = n_tx
     b.block_tx_start = np.concatenate([[0], np.cumsum(n_tx[:-1], dtype=np.int64)]).astype(np.int64)
     b.block_source = [a.source for a in answers]
     wds = [x.withdrawals or [] for x in blks]
