@@ -21,7 +21,7 @@ import numpy as np
 from chaintrail.chains.ethereum import etl_fields, hexcodec, u256
 from chaintrail.chains.ethereum.address import address_column, address_column_nullable
 from chaintrail.chains.ethereum.batch import EthBatch, Var
-from chaintrail.chains.ethereum.contracts import set_contracts
+from chaintrail.chains.ethereum.contracts import contracts_from_traces, set_contracts
 from chaintrail.chains.ethereum.etl_files import EtlTable, read_tables
 from chaintrail.chains.ethereum.etl_rows import token_transfer_rows
 from chaintrail.chains.ethereum.events import decode_events
@@ -136,6 +136,8 @@ def load_etl(paths: str | Path | Sequence[str | Path],
         _traces(b, t["traces"], tx_rows)  # type: ignore[arg-type]
     if t.get("contracts") is not None:
         _contracts(b, t["contracts"])  # type: ignore[arg-type]
+    elif t.get("traces") is not None:  # as ethereum-etl's extract_contracts derives them
+        contracts_from_traces(b)
     if t.get("tokens") is not None:
         _tokens(b, t["tokens"])  # type: ignore[arg-type]
     return b
@@ -228,7 +230,9 @@ def _withdrawals(b: EthBatch, bt: EtlTable, rows: list[int]) -> None:
     for r in rows:
         v = cells[r]
         try:
-            items = json.loads(v) if isinstance(v, str) else (v or [])
+            # JSON lines hold a list; CSV cells hold the objects joined by commas, no brackets
+            text = v.strip() if isinstance(v, str) else None
+            items = json.loads(text if text.startswith("[") else f"[{text}]") if text else (v or [])
         except json.JSONDecodeError as exc:
             raise bt.fail(r, "withdrawals", f"expected a JSON list of withdrawals: {exc}") from None
         per.append(items)
