@@ -25,6 +25,7 @@ from chaintrail.chains.ethereum.batch import EthBatch, Var
 from chaintrail.chains.ethereum.contracts import contracts_from_traces
 from chaintrail.chains.ethereum.events import decode_events
 from chaintrail.chains.ethereum.hexcodec import HexColumnError
+from chaintrail.chains.ethereum.rpc_fields import WIRE_NAMES
 from chaintrail.chains.ethereum.traces import (
     TraceAt,
     TraceRows,
@@ -157,7 +158,8 @@ def _txs(b: EthBatch, answers: Sequence[BlockAnswers], w: _Where) -> None:
     txs = [t for a in answers for t in a.block.transactions]
 
     def col(attr: str, conv: Callable[..., Any], *args: Any) -> Any:
-        return _col(conv, [getattr(t, attr) for t in txs], lambda r: w.tx(r, attr), *args)
+        name = WIRE_NAMES.get(attr, attr)
+        return _col(conv, [getattr(t, attr) for t in txs], lambda r: w.tx(r, name), *args)
 
     nt = len(txs)
     b.tx_block = w.tx_block.astype(np.int32)

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 Hex = str | None
+WIRE_NAMES = {"sender": "from"}  # struct attribute -> JSON name, where Python needs another
 
 IGNORED_BLOCK_FIELDS = {
     "author": "OpenEthereum's copy of miner",
@@ -103,7 +104,7 @@ Tx = _struct(
      ("value", str), ("gas", str), ("gasPrice", Hex), ("input", str), ("maxFeePerGas", Hex),
      ("maxPriorityFeePerGas", Hex), ("type", Hex)],
     IGNORED_TX_FIELDS,
-    rename={"sender": "from"},
+    rename=WIRE_NAMES,
 )  # fmt: skip
 Block = _struct(
     "Block",
@@ -120,7 +121,7 @@ ParityAction = _struct(
     [("callType", Hex), ("sender", Hex), ("gas", Hex), ("input", Hex), ("to", Hex),
      ("value", Hex), ("init", Hex), ("creationMethod", Hex), ("address", Hex),
      ("balance", Hex), ("refundAddress", Hex), ("author", Hex), ("rewardType", Hex)],
-    {}, rename={"sender": "from"},
+    {}, rename=WIRE_NAMES,
 )  # fmt: skip
 ParityResult = _struct("ParityResult", [("gasUsed", Hex), ("output", Hex), ("address", Hex),
                                         ("code", Hex)], {})  # fmt: skip

@@ -45,7 +45,7 @@ _DECODERS = {
     "parity": msgspec.json.Decoder(list[f.ParityTrace]),  # type: ignore[valid-type]
     "geth": msgspec.json.Decoder(list[f.GethTxTrace]),
 }
-_UNKNOWN = re.compile(r"Object contains unknown field `(\w+)` - at `\$(.*)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `(\w+)`(?: - at `\$(.*)`)?")
 _TABLES = {"block": "IGNORED_BLOCK_FIELDS", "receipt": "IGNORED_RECEIPT_FIELDS",
            "receipts": "IGNORED_RECEIPT_FIELDS", "parity": "IGNORED_PARITY_TRACE_FIELDS",
            "geth": "IGNORED_GETH_FRAME_FIELDS"}  # fmt: skip
@@ -56,7 +56,7 @@ def decode_error(exc: msgspec.DecodeError, kind: str, source: str) -> InputError
     """A msgspec error as one line naming where (JSON path) and how to fix it."""
     m = _UNKNOWN.match(str(exc))
     if m:
-        name, path = m.groups()
+        name, path = m.group(1), m.group(2) or ""
         table = _TABLES[kind]
         if ".transactions[" in path and ".logs" not in path:
             table = "IGNORED_TX_FIELDS"
@@ -68,6 +68,9 @@ def decode_error(exc: msgspec.DecodeError, kind: str, source: str) -> InputError
             source=source,
         )
     msg = str(exc).replace(" - at `$", " at `")
+    if kind == "block" and "got `str` at `.transactions[" in msg:
+        return ValidationError("transactions are hashes only: save eth_getBlockByNumber with true "
+                               "(full transactions)", source=source)  # fmt: skip
     return ValidationError(f"not a valid {kind} answer: {msg}", source=source)
 
 
