@@ -91,6 +91,29 @@ def fetch_blocks(client: EthRpcClient, numbers: Sequence[int], *, receipts: bool
     return batch_from_answers(answers)
 
 
+def fetch_traces(client: EthRpcClient, numbers: Sequence[int], traces: TraceSource = "parity",
+                 batch_size: int = 20) -> EthBatch:  # fmt: skip
+    """Traces of blocks ``numbers`` alone (as ethereum-etl's export_traces does), no blocks."""
+    if traces not in ("parity", "geth"):
+        raise UsageError(f"traces must be 'parity' or 'geth', got {traces!r}")
+    answers = []
+    nums = [int(n) for n in numbers]
+    for i in range(0, len(nums), batch_size):
+        chunk = nums[i : i + batch_size]
+        if traces == "parity":
+            calls = [("trace_block", [hex(n)]) for n in chunk]
+        else:
+            calls = [("debug_traceBlockByNumber", [hex(n), GETH_TRACER]) for n in chunk]
+        for n, raw in zip(chunk, client.batch(calls), strict=True):
+            a = BlockAnswers(None, f"{client.url} {calls[0][0]} {n}", number=n)
+            if traces == "parity":
+                a.parity_traces = decode_result(bytes(raw), "parity", a.source)
+            else:
+                a.geth_traces = decode_result(bytes(raw), "geth", a.source)
+            answers.append(a)
+    return batch_from_answers(answers)
+
+
 def fetch_tokens(client: EthRpcClient, addresses: Sequence[str], block: str = "latest") -> EthBatch:
     """A batch holding only the token registry rows of ``addresses`` (name, symbol, decimals,
     total supply by ``eth_call`` at ``block``); a getter that reverts leaves that field unknown."""
