@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,18 @@ def _col(conv: Callable[..., Any], values: Sequence[Any], where: Callable[[int],
     except HexColumnError as exc:
         source, field = where(exc.row)
         raise ValidationError(str(exc), source=source, field=field) from None
+
+
+_TX_ATTRS = ("hash", "transactionIndex", "blockHash", "nonce", "sender", "to", "value", "gas",
+             "gasPrice", "input", "maxFeePerGas", "maxPriorityFeePerGas", "type")
+_RECEIPT_ATTRS = ("transactionIndex", "blockHash", "cumulativeGasUsed", "gasUsed", "contractAddress",
+                  "root", "status", "effectiveGasPrice", "blobGasUsed", "blobGasPrice")
+_LOG_ATTRS = ("logIndex", "address", "transactionHash", "data")
+
+
+def _transpose(items: Sequence[Any], attrs: tuple[str, ...]) -> dict[str, Sequence[Any]]:
+    """Columns of struct attributes (a C-level attrgetter per attribute, no Python loop)."""
+    return {a: list(map(attrgetter(a), items)) for a in attrs}
 
 
 def _fail(where: tuple[str, str], message: str) -> ValidationError:
@@ -156,10 +169,11 @@ def _blocks(b: EthBatch, answers: Sequence[BlockAnswers], numbers: list[int], w:
 
 def _txs(b: EthBatch, answers: Sequence[BlockAnswers], w: _Where) -> None:
     txs = [t for a in answers for t in a.block.transactions]
+    cols = _transpose(txs, _TX_ATTRS)
 
     def col(attr: str, conv: Callable[..., Any], *args: Any) -> Any:
         name = WIRE_NAMES.get(attr, attr)
-        return _col(conv, [getattr(t, attr) for t in txs], lambda r: w.tx(r, name), *args)
+        return _col(conv, cols[attr], lambda r: w.tx(r, name), *args)
 
     nt = len(txs)
     b.tx_block = w.tx_block.astype(np.int32)
@@ -181,7 +195,7 @@ def _txs(b: EthBatch, answers: Sequence[BlockAnswers], w: _Where) -> None:
     b.tx_value = col("value", hexcodec.amounts)
     b.tx_gas = col("gas", hexcodec.quantities)
     b.tx_gas_price = col("gasPrice", hexcodec.amounts)
-    b.tx_input = Var(*col("input", hexcodec.var_bytes), np.ones(nt, bool))
+    b.tx_input = Var(*col("input", hexcodec.var_bytes_raw), np.ones(nt, bool))
     b.tx_max_fee, b.tx_max_fee_has = col("maxFeePerGas", hexcodec.amounts_nullable)
     b.tx_max_priority_fee, b.tx_max_priority_fee_has = col("maxPriorityFeePerGas", hexcodec.amounts_nullable)
     b.tx_type = col("type", hexcodec.quantities_nullable).astype(np.int16)
@@ -217,10 +231,10 @@ def _receipts(b: EthBatch, answers: Sequence[BlockAnswers], w: _Where) -> None:
     has = np.array([r is not None for r in rc], bool)
     rows = np.flatnonzero(has)
     got = [rc[i] for i in rows.tolist()]
+    cols = _transpose(got, _RECEIPT_ATTRS)
 
     def col(attr: str, conv: Callable[..., Any], *args: Any) -> Any:
-        return _col(conv, [getattr(r, attr) for r in got],
-                    lambda k: w.tx(int(rows[k]), f"receipt {attr}"), *args)  # fmt: skip
+        return _col(conv, cols[attr], lambda k: w.tx(int(rows[k]), f"receipt {attr}"), *args)
 
     def scatter(values: np.ndarray, fill: Any, shape: tuple[int, ...] = ()) -> np.ndarray:
         out = np.full((nt, *shape), fill, values.dtype)
@@ -265,8 +279,10 @@ def _logs(b: EthBatch, rc: list[Any], w: _Where) -> None:
         t = int(log_tx[k])
         return w.tx(t, f"log {k - int(b.tx_log_start[t])} {what}")
 
+    cols = _transpose(logs, _LOG_ATTRS)
+
     def col(attr: str, conv: Callable[..., Any], *args: Any) -> Any:
-        return _col(conv, [getattr(lg, attr) for lg in logs], lambda k: where(k, attr), *args)
+        return _col(conv, cols[attr], lambda k: where(k, attr), *args)
 
     b.log_tx = log_tx
     b.log_index = col("logIndex", hexcodec.quantities).astype(np.int32)
@@ -286,7 +302,7 @@ def _logs(b: EthBatch, rc: list[Any], w: _Where) -> None:
     first = np.concatenate([[0], np.cumsum(n_topics[:-1], dtype=np.int64)])
     b.log_topics[topic_log, np.arange(len(flat)) - first[topic_log]] = topics
     b.log_n_topics = n_topics
-    b.log_data = Var(*col("data", hexcodec.var_bytes), np.ones(len(logs), bool))
+    b.log_data = Var(*col("data", hexcodec.var_bytes_raw), np.ones(len(logs), bool))
 
 
 def _traces(b: EthBatch, answers: Sequence[BlockAnswers], trace_only: Sequence[BlockAnswers],

@@ -87,7 +87,8 @@ class Withdrawal(msgspec.Struct, forbid_unknown_fields=True):
     amount: str
 
 
-Log = _struct("Log", [("address", str), ("topics", list[str]), ("data", str),
+# input and data stay raw JSON (msgspec.Raw): hexcodec.var_bytes_raw decodes them in bulk
+Log = _struct("Log", [("address", str), ("topics", list[str]), ("data", msgspec.Raw),
                       ("logIndex", str), ("transactionHash", Hex)], IGNORED_LOG_FIELDS)  # fmt: skip
 Receipt = _struct(
     "Receipt",
@@ -101,7 +102,7 @@ Tx = _struct(
     "Tx",
     [("hash", str), ("nonce", str), ("transactionIndex", str), ("blockHash", Hex),
      ("sender", str), ("to", Hex),
-     ("value", str), ("gas", str), ("gasPrice", Hex), ("input", str), ("maxFeePerGas", Hex),
+     ("value", str), ("gas", str), ("gasPrice", Hex), ("input", msgspec.Raw), ("maxFeePerGas", Hex),
      ("maxPriorityFeePerGas", Hex), ("type", Hex)],
     IGNORED_TX_FIELDS,
     rename=WIRE_NAMES,
