@@ -14,6 +14,7 @@ import numpy as np
 
 from chaintrail.chains.ethereum.u256 import LIMBS
 
+
 def _decode_digits(digits: np.ndarray) -> np.ndarray | None:
     """ASCII hex digits (uint8, even count) -> bytes as uint8; None if any is not a hex digit.
 
