@@ -34,7 +34,7 @@ class RpcReply(msgspec.Struct):
     error: RpcErrorObject | str | None = None
 
 
-_REPLY = msgspec.json.Decoder(RpcReply | list[RpcReply])  # type: ignore[arg-type]
+_REPLY: msgspec.json.Decoder[Any] = msgspec.json.Decoder(RpcReply | list[RpcReply])
 
 
 class RpcCallError(RemoteError):
@@ -54,7 +54,7 @@ class JsonRpcClient:
 
     version = "2.0"
 
-    def __init__(self, url: str, *, auth: tuple[str, str] | None = None, timeout: float = 60.0,
+    def __init__(self, url: str, *, auth: tuple[str | bytes, str | bytes] | None = None, timeout: float = 60.0,
                  unreachable_hint: str = "is the node running?") -> None:  # fmt: skip
         self.url = url
         self._basic = auth
@@ -72,12 +72,14 @@ class JsonRpcClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _auth(self) -> tuple[str, str] | None:
+    def _auth(self) -> tuple[str | bytes, str | bytes] | None:
         return self._basic
 
     def _post(self, payload: Any) -> RpcReply | list[RpcReply]:
         try:
-            resp = self._http.post(self.url, content=msgspec.json.encode(payload), auth=self._auth(),
+            auth = self._auth()
+            resp = self._http.post(self.url, content=msgspec.json.encode(payload),
+                                   auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                                    headers={"content-type": "application/json"})  # fmt: skip
         except httpx.ConnectError as exc:
             raise RemoteError(f"{self.url}: cannot connect ({exc}); {self._hint}") from exc
@@ -88,7 +90,8 @@ class JsonRpcClient:
         if resp.status_code in (401, 403):
             raise RemoteError(f"{self.url}: HTTP {resp.status_code}, the node refused the credentials")
         try:
-            return _REPLY.decode(resp.content)
+            reply: RpcReply | list[RpcReply] = _REPLY.decode(resp.content)
+            return reply
         except msgspec.DecodeError as exc:
             raise RemoteError(
                 f"{self.url}: HTTP {resp.status_code}, answer is not JSON-RPC: {resp.text[:80]!r}"

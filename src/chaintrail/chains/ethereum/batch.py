@@ -32,7 +32,7 @@ def _z(shape: tuple[int, ...], dtype: str) -> np.ndarray:
 
 
 def _f(shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    return field(default_factory=lambda: _z(shape, dtype))  # type: ignore[no-any-return]
+    return field(default_factory=lambda: _z(shape, dtype))
 
 
 @dataclass

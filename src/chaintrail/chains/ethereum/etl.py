@@ -330,9 +330,10 @@ def _logs(b: EthBatch, lt: EtlTable | None, tx_rows: dict[str, int]) -> None:
     b.log_data = _conv(lt, "data", _var, rows=rows)
     topics = [_list(lt.col("topics")[i]) for i in rows]
     n_topics = np.array([len(t) for t in topics], np.int8)
-    bad = np.flatnonzero(n_topics > 4)
-    if bad.size:
-        raise lt.fail(rows[int(bad[0])], "topics", f"has {n_topics[bad[0]]} topics; a log has at most 4")
+    too_many = np.flatnonzero(n_topics > 4)
+    if too_many.size:
+        k = int(too_many[0])
+        raise lt.fail(rows[k], "topics", f"has {n_topics[k]} topics; a log has at most 4")
     flat = [x for t in topics for x in t]
     owner = np.repeat(np.arange(len(rows)), n_topics)
     try:

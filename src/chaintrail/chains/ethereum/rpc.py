@@ -45,7 +45,7 @@ class BlockAnswers:
     alone); ``number`` then says which block they are of.
     """
 
-    block: Any | None
+    block: Any  # an rpc_fields.Block, or None
     source: str
     receipts: list[Any] | None = None
     parity_traces: list[Any] | None = None
@@ -138,7 +138,8 @@ def _blocks(b: EthBatch, answers: Sequence[BlockAnswers], numbers: list[int], w:
     b.block_difficulty = col("difficulty", hexcodec.amounts_nullable)[0]
     b.block_total_difficulty, b.block_total_difficulty_has = col("totalDifficulty", hexcodec.amounts_nullable)
     b.block_size = col("size", hexcodec.quantities)
-    b.block_extra_data = Var(*col("extraData", hexcodec.var_bytes), np.ones(len(blks), bool))
+    off, buf = col("extraData", hexcodec.var_bytes)
+    b.block_extra_data = Var(off, buf, np.ones(len(blks), bool))
     b.block_gas_limit = col("gasLimit", hexcodec.quantities)
     b.block_gas_used = col("gasUsed", hexcodec.quantities)
     b.block_timestamp = col("timestamp", hexcodec.quantities)
@@ -195,7 +196,8 @@ def _txs(b: EthBatch, answers: Sequence[BlockAnswers], w: _Where) -> None:
     b.tx_value = col("value", hexcodec.amounts)
     b.tx_gas = col("gas", hexcodec.quantities)
     b.tx_gas_price = col("gasPrice", hexcodec.amounts)
-    b.tx_input = Var(*col("input", hexcodec.var_bytes_raw), np.ones(nt, bool))
+    off, buf = col("input", hexcodec.var_bytes_raw)
+    b.tx_input = Var(off, buf, np.ones(nt, bool))
     b.tx_max_fee, b.tx_max_fee_has = col("maxFeePerGas", hexcodec.amounts_nullable)
     b.tx_max_priority_fee, b.tx_max_priority_fee_has = col("maxPriorityFeePerGas", hexcodec.amounts_nullable)
     b.tx_type = col("type", hexcodec.quantities_nullable).astype(np.int16)
@@ -302,7 +304,8 @@ def _logs(b: EthBatch, rc: list[Any], w: _Where) -> None:
     first = np.concatenate([[0], np.cumsum(n_topics[:-1], dtype=np.int64)])
     b.log_topics[topic_log, np.arange(len(flat)) - first[topic_log]] = topics
     b.log_n_topics = n_topics
-    b.log_data = Var(*col("data", hexcodec.var_bytes_raw), np.ones(len(logs), bool))
+    off, buf = col("data", hexcodec.var_bytes_raw)
+    b.log_data = Var(off, buf, np.ones(len(logs), bool))
 
 
 def _traces(b: EthBatch, answers: Sequence[BlockAnswers], trace_only: Sequence[BlockAnswers],

@@ -100,6 +100,7 @@ def fetch_traces(client: EthRpcClient, numbers: Sequence[int], traces: TraceSour
     nums = [int(n) for n in numbers]
     for i in range(0, len(nums), batch_size):
         chunk = nums[i : i + batch_size]
+        calls: list[tuple[str, list[Any]]]
         if traces == "parity":
             calls = [("trace_block", [hex(n)]) for n in chunk]
         else:

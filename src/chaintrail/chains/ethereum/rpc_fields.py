@@ -128,7 +128,7 @@ ParityResult = _struct("ParityResult", [("gasUsed", Hex), ("output", Hex), ("add
                                         ("code", Hex)], {})  # fmt: skip
 ParityTrace = _struct(
     "ParityTrace",
-    [("action", ParityAction), ("result", ParityResult | None), ("error", Hex),  # type: ignore[valid-type]
+    [("action", ParityAction), ("result", ParityResult | None), ("error", Hex),
      ("subtraces", int), ("traceAddress", list[int]), ("transactionPosition", int | None),
      ("transactionHash", Hex), ("blockHash", Hex), ("blockNumber", int | None),
      ("type", str)],

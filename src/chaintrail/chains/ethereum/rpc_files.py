@@ -37,8 +37,8 @@ class _Probe(msgspec.Struct):
     txHash: msgspec.Raw = None  # type: ignore[assignment]  # noqa: N815
 
 
-_PROBE = msgspec.json.Decoder(_Probe | list[_Probe] | None)  # type: ignore[arg-type]
-_DECODERS = {
+_PROBE: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Probe | list[_Probe] | None)
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "block": msgspec.json.Decoder(f.Block),
     "receipt": msgspec.json.Decoder(f.Receipt),
     "receipts": msgspec.json.Decoder(list[f.Receipt]),  # type: ignore[valid-type]

@@ -218,7 +218,8 @@ def value_moves(b: EthBatch) -> np.ndarray:
         t == TraceType.SUICIDE
     )
     nonzero = b.tr_value.any(axis=1)
-    return kind & (b.tr_status == 1) & b.tr_value_has & nonzero & b.tr_from_has & b.tr_to_has
+    moves: np.ndarray = kind & (b.tr_status == 1) & b.tr_value_has & nonzero & b.tr_from_has & b.tr_to_has
+    return moves
 
 
 def internal_transfers(b: EthBatch) -> np.ndarray:
