@@ -48,17 +48,20 @@ class RpcCallError(RemoteError):
 class JsonRpcClient:
     """JSON-RPC client of one node: ``JsonRpcClient(url, auth=(user, password))``.
 
-    ``unreachable_hint`` completes "cannot connect" errors (e.g. "is the node running?").
+    ``unreachable_hint`` completes "cannot connect" errors (e.g. "is the node running?"),
+    ``refused_hint`` the HTTP 401/403 ones.
     Subclasses may override :meth:`_auth` (Bitcoin Core re-reads its cookie file).
     """
 
     version = "2.0"
 
     def __init__(self, url: str, *, auth: tuple[str | bytes, str | bytes] | None = None, timeout: float = 60.0,
-                 unreachable_hint: str = "is the node running?") -> None:  # fmt: skip
+                 unreachable_hint: str = "is the node running?",
+                 refused_hint: str = "check the credentials in the URL or options") -> None:  # fmt: skip
         self.url = url
         self._basic = auth
         self._hint = unreachable_hint
+        self._refused_hint = refused_hint
         self._http = httpx.Client(timeout=timeout)
         self._next_id = 0
 
@@ -88,7 +91,8 @@ class JsonRpcClient:
         except httpx.HTTPError as exc:
             raise RemoteError(f"{self.url}: HTTP failure: {exc}") from exc
         if resp.status_code in (401, 403):
-            raise RemoteError(f"{self.url}: HTTP {resp.status_code}, the node refused the credentials")
+            raise RemoteError(f"{self.url}: HTTP {resp.status_code}, the node refused the credentials "
+                              f"({self._refused_hint})")  # fmt: skip
         try:
             reply: RpcReply | list[RpcReply] = _REPLY.decode(resp.content)
             return reply
