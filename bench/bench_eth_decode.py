@@ -128,10 +128,11 @@ def main() -> None:
     for name, fn in (("chaintrail RPC -> EthBatch", lambda: decode_rpc(inputs)),
                      ("json.loads (parse only)", lambda: [(json.loads(b), json.loads(r)) for b, r in inputs]),
                      ("orjson.loads (parse only)", lambda: [(orjson.loads(b), orjson.loads(r)) for b, r in inputs]),
-                     ("msgspec untyped (parse only)", lambda: [(msgspec.json.decode(b), msgspec.json.decode(r)) for b, r in inputs])):  # fmt: skip
+                     ("msgspec untyped (parse only)", lambda: [(msgspec.json.decode(b), msgspec.json.decode(r)) for b, r in inputs]),
+                     ("msgspec typed structs (decode only)", lambda: [(decode_result(b, "block", ""), decode_result(r, "receipts", "")) for b, r in inputs])):  # fmt: skip
         best, med = timed(fn, args.repeat)
         rows.append((name, best, med))
-        print(f"  {name:32s} {n_tx / best:12,.0f} tx/s (median {n_tx / med:,.0f})  {len(blob) / best / 1e6:7.1f} MB/s")
+        print(f"  {name:36s} {n_tx / best:12,.0f} tx/s (median {n_tx / med:,.0f})  {len(blob) / best / 1e6:7.1f} MB/s")
     with tempfile.TemporaryDirectory() as tmp:
         paths = etl_inputs(args.copies, Path(tmp))
         for fmt in ("jsonl", "csv"):
