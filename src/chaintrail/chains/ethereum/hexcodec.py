@@ -9,6 +9,7 @@ find the first bad value, so the error names the row and what was expected. The 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def fixed_nullable(values: Sequence[str | None], nbytes: int) -> tuple[np.ndarra
 def quantities(values: Sequence[str]) -> np.ndarray:
     """Hex quantities (``0x1a``) that fit int64 (gas, nonces, indexes, timestamps) -> int64."""
     try:
-        return np.array([int(v, 16) for v in values], dtype=np.int64)
+        return np.array(list(map(int, values, repeat(16))), dtype=np.int64)
     except (TypeError, ValueError, OverflowError):
         pass
     for i, v in enumerate(values):
@@ -124,6 +125,13 @@ def amounts(values: Sequence[str]) -> np.ndarray:
     words viewed as four big-endian uint64s: no Python int per value.
     """
     n = len(values)
+    try:  # most amounts are below 2**64: int() and numpy, both in C
+        low = np.array(list(map(int, values, repeat(16))), dtype=np.uint64)
+        out = np.zeros((n, LIMBS), np.uint64)
+        out[:, 0] = low
+        return out
+    except (TypeError, ValueError, OverflowError):
+        pass
     try:
         padded = "".join([v[2:].rjust(64, "0") for v in values])
         if len(padded) == 64 * n and all(v[:2] == "0x" for v in values):
