@@ -25,6 +25,7 @@ from chaintrail.chains.ethereum.contracts import contracts_from_traces, set_cont
 from chaintrail.chains.ethereum.etl_files import EtlTable, read_tables
 from chaintrail.chains.ethereum.etl_rows import token_transfer_rows
 from chaintrail.chains.ethereum.events import decode_events
+from chaintrail.chains.ethereum.files import Paths, as_list
 from chaintrail.chains.ethereum.hexcodec import HexColumnError
 from chaintrail.chains.ethereum.traces import (
     CALL_TYPES,
@@ -127,12 +128,14 @@ def _concat(tables: list[EtlTable]) -> EtlTable | None:
                     sum(t.n for t in tables), 0)  # fmt: skip
 
 
-def load_etl(paths: str | Path | Sequence[str | Path],
+def load_etl(paths: Paths,
              on_skip: Callable[[Path, str], None] | None = None) -> EthBatch:  # fmt: skip
     """One batch from ethereum-etl export files and/or directories (CSV or JSON lines)."""
     tables = read_tables(paths, on_skip)
     if not tables:
-        raise InputError("no ethereum-etl export files found", source=str(paths))
+        raise InputError("no ethereum-etl export files found (blocks, transactions, receipts, logs, "
+                         "token_transfers, traces, contracts, tokens; CSV or JSON lines)",
+                         source=", ".join(map(str, as_list(paths))))  # fmt: skip
     t = {k: _concat(v) for k, v in tables.items()}
     b = EthBatch()
     tx_rows, tx_file_rows = _blocks_and_txs(b, t.get("blocks"), t.get("transactions"))
@@ -312,20 +315,25 @@ def _check_l1(t: EtlTable, prefix: str) -> None:
                 raise t.fail(bad, name, "is an L2 fee; chaintrail reads Ethereum mainnet, where it is empty")
 
 
+def _by_tx_and_log_index(t: EtlTable, tx_rows: dict[str, int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Rows of a logs or token_transfers file joined to their transaction and sorted by
+    (tx, log index), one per key: ``(tx row, log index, file rows)``."""
+    hashes = t.col("transaction_hash")
+    txr = [tx_rows.get(h) for h in hashes]
+    bad = next((i for i, w in enumerate(txr) if w is None), None)
+    if bad is not None:
+        raise t.fail(bad, "transaction_hash", f"{hashes[bad]} is not in the transactions export")
+    idx = _conv(t, "log_index", lambda v: _i64(_required(v)))
+    rows = _dedupe(t, list(zip(txr, idx.tolist(), strict=True)))
+    return np.array([txr[i] for i in rows], np.int64), idx[rows].astype(np.int32), rows
+
+
 def _logs(b: EthBatch, lt: EtlTable | None, tx_rows: dict[str, int]) -> None:
     if lt is None:
         b.tx_n_logs = np.zeros(b.n_txs, np.int32)
         b.tx_log_start = np.zeros(b.n_txs, np.int64)
         return
-    hashes = lt.col("transaction_hash")
-    txr = [tx_rows.get(h) for h in hashes]
-    bad = next((i for i, w in enumerate(txr) if w is None), None)
-    if bad is not None:
-        raise lt.fail(bad, "transaction_hash", f"{hashes[bad]} is not in the transactions export")
-    idx = _conv(lt, "log_index", lambda v: _i64(_required(v)))
-    rows = _dedupe(lt, list(zip(txr, idx.tolist(), strict=True)))
-    b.log_tx = np.array([txr[i] for i in rows], np.int64)
-    b.log_index = idx[rows].astype(np.int32)
+    b.log_tx, b.log_index, rows = _by_tx_and_log_index(lt, tx_rows)
     b.log_address = _conv(lt, "address", address_column, rows=rows)
     b.log_data = _conv(lt, "data", _var, rows=rows)
     topics = [_list(lt.col("topics")[i]) for i in rows]
@@ -368,15 +376,7 @@ def _check_transfers(b: EthBatch, t: EtlTable) -> None:
 
 
 def _transfers(b: EthBatch, t: EtlTable, tx_rows: dict[str, int]) -> None:
-    hashes = t.col("transaction_hash")
-    txr = [tx_rows.get(h) for h in hashes]
-    bad = next((i for i, w in enumerate(txr) if w is None), None)
-    if bad is not None:
-        raise t.fail(bad, "transaction_hash", f"{hashes[bad]} is not in the transactions export")
-    idx = _conv(t, "log_index", lambda v: _i64(_required(v)))
-    rows = _dedupe(t, list(zip(txr, idx.tolist(), strict=True)))
-    b.tt_tx = np.array([txr[i] for i in rows], np.int64)
-    b.tt_log_index = idx[rows].astype(np.int32)
+    b.tt_tx, b.tt_log_index, rows = _by_tx_and_log_index(t, tx_rows)
     b.tt_token = _conv(t, "token_address", address_column, rows=rows)
     b.tt_from = _conv(t, "from_address", address_column, rows=rows)
     b.tt_to = _conv(t, "to_address", address_column, rows=rows)

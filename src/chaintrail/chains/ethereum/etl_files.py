@@ -8,7 +8,7 @@ table's kind comes from its columns (:mod:`.etl_fields`); unknown columns fail h
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from chaintrail.chains.ethereum import etl_fields
+from chaintrail.chains.ethereum.files import Paths, as_list, input_files
 from chaintrail.errors import DecodeError, InputError, ValidationError
 
 EXTENSIONS = (".csv", ".json", ".jsonl")
@@ -114,27 +115,13 @@ def read_table(path: Path) -> EtlTable | None:
     return EtlTable(kind, str(path), columns, n, 1 if path.suffix == ".csv" else 0)
 
 
-def export_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
-    """Export files under each path (a file itself, a directory searched), sorted."""
-    out: list[Path] = []
-    for path in [paths] if isinstance(paths, str | Path) else paths:
-        p = Path(path)
-        if p.is_file():
-            out.append(p)
-        elif p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.suffix in EXTENSIONS and f.is_file())
-        else:
-            raise InputError("no such file or directory", source=str(p))
-    return out
-
-
-def read_tables(paths: str | Path | Sequence[str | Path],
+def read_tables(paths: Paths,
                 on_skip: Callable[[Path, str], None] | None = None) -> dict[str, list[EtlTable]]:  # fmt: skip
     """Every export table under ``paths``, grouped by kind. A named file that is not an export
     is an error; in a directory it is reported through ``on_skip`` and left out."""
-    named = {Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)}
+    named = set(as_list(paths))
     tables: dict[str, list[EtlTable]] = {}
-    for f in export_files(paths):
+    for f in input_files(paths, EXTENSIONS):
         t = read_table(f)
         if t is None:
             if f in named and f.stat().st_size:

@@ -12,7 +12,7 @@ traces are attached to their block by the block hash they carry; geth traces of 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import msgspec
 
 from chaintrail.chains.ethereum import rpc_fields as f
 from chaintrail.chains.ethereum.batch import EthBatch
+from chaintrail.chains.ethereum.files import Paths, as_list, input_files
 from chaintrail.chains.ethereum.rpc import BlockAnswers, batch_from_answers
 from chaintrail.errors import DecodeError, InputError, ValidationError
 
@@ -125,21 +126,7 @@ def _results(raw: bytes, source: str) -> list[tuple[bytes, str]]:
     return out
 
 
-def rpc_json_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
-    """The ``.json`` files under each path (a file itself, a directory searched), sorted."""
-    out: list[Path] = []
-    for path in [paths] if isinstance(paths, str | Path) else paths:
-        p = Path(path)
-        if p.is_file():
-            out.append(p)
-        elif p.is_dir():
-            out += sorted(p.rglob("*.json"))
-        else:
-            raise InputError("no such file or directory", source=str(p))
-    return out
-
-
-def load_rpc_json(paths: str | Path | Sequence[str | Path],
+def load_rpc_json(paths: Paths,
                   on_skip: Callable[[Path, str], None] | None = None) -> EthBatch:  # fmt: skip
     """Blocks with their receipts and traces from saved answers (files and/or directories).
 
@@ -147,8 +134,8 @@ def load_rpc_json(paths: str | Path | Sequence[str | Path],
     the answers above is reported through ``on_skip(path, reason)`` when found in a directory
     and is an error when it was named itself.
     """
-    files = rpc_json_files(paths)
-    named = {Path(p) for p in ([paths] if isinstance(paths, str | Path) else paths)}
+    files = input_files(paths, (".json",))
+    named = set(as_list(paths))
     blocks: dict[str, BlockAnswers] = {}
     attach: list[tuple[str, Any, str, Path]] = []
     empty_answers = 0
