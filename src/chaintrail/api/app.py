@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
+from chaintrail.api.docs import add_docs
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.errors import (
@@ -123,6 +124,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     from chaintrail.api.services.context import ServiceContext
 
     app = FastAPI(
+        docs_url=None,  # served by api/docs.py from shipped files (no CDN)
+        redoc_url=None,  # ReDoc would load from a CDN
         title="chaintrail investigation API",
         version=__version__,
         description=DESCRIPTION,
@@ -142,6 +145,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.ctx = ServiceContext(settings.store_dir)
     _install_error_handlers(app)
     register_routes(app)
+    add_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

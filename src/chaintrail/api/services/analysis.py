@@ -88,6 +88,7 @@ def risk(ctx, currency: str, address: str, hops: int) -> dict:  # noqa: ANN001
     """GET /v1/{currency}/addresses/{address}/risk: score 0-10 and the rules that fired."""
     from chaintrail.analysis.exposure import exposure as compute
     from chaintrail.analysis.risk import score_risk
+    from chaintrail.intel.coverage import attribution_warnings
     from chaintrail.intel.taxonomy import load_taxonomy
 
     view = ctx.chain(currency)
@@ -99,7 +100,9 @@ def risk(ctx, currency: str, address: str, hops: int) -> dict:  # noqa: ANN001
         else []
     )
     res = compute(tc.tracer, tc.tags, ids, hops=hops) if tc.tags is not None else {}
-    return {"address": address, **asdict(score_risk(own, res, ancestors=load_taxonomy().ancestors))}
+    score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
+    warnings = attribution_warnings(ctx.store_dir, tc.tags is not None)
+    return {"address": address, **asdict(score), "warnings": warnings}
 
 
 def heuristics(ctx, currency: str, tx_hash: str) -> dict:  # noqa: ANN001
