@@ -234,3 +234,123 @@ class TaxiiStatus(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     body: Mapped[str] = mapped_column(Text)  # the status resource as JSON
+
+
+# ---------------------------------------------------------------------- monitoring (issue 14)
+
+
+class WatchRule(Base):
+    """A watch rule of an organisation (or of one of its users): what to watch, how loud.
+
+    ``kind``: movement, taint, service, cluster_join, dormant, large_outflow (see
+    ``hub/monitor/rules.py``); ``params`` JSON holds the kind's thresholds; the subjects are rows
+    of ``watch_subjects``. An alert inherits ``tlp`` and ``case_id`` (its marking, its audience).
+    """
+
+    __tablename__ = "watch_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # set: user-owned
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    tlp: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WatchSubject(Base):
+    """One watched thing of a rule: an address, a cluster (by a member address) or an output
+    (``txid:vout``); ``role`` ``source`` (what is watched) or ``service`` (where funds arrive)."""
+
+    __tablename__ = "watch_subjects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("watch_rules.id", ondelete="CASCADE"), index=True)  # fmt: skip
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200), index=True)
+    item_id: Mapped[int | None] = mapped_column(Integer)  # the case item it came from
+
+
+class AlertChannel(Base):
+    """Where an organisation's alerts go besides its inbox: a webhook URL (with its HMAC
+    secret) or a NATS JetStream subject prefix."""
+
+    __tablename__ = "alert_channels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | nats
+    target: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str | None] = mapped_column(String(128))
+    min_severity: Mapped[str] = mapped_column(String(16), default="info")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Alert(Base):
+    """One event of the durable outbox: an alert, a ``pending`` (mempool) alert or the
+    retraction of an alert whose block left the best chain. ``id`` is the SSE event id;
+    ``key`` the idempotency key every delivery of it carries."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    base_key: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(16))  # alert | pending | retraction
+    rule_id: Mapped[int] = mapped_column(ForeignKey("watch_rules.id"), index=True)
+    org_id: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    tlp: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    block_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    txid: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    retracted_by: Mapped[int | None] = mapped_column(BigInteger)
+    acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    acked_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class Delivery(Base):
+    """One alert owed to one channel: pending until delivered, dead after its last attempt."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("alert_channels.id"))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|delivered|dead|withheld
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class MonitorBlock(Base):
+    """A block the monitor has evaluated (recorded in the transaction holding its alerts)."""
+
+    __tablename__ = "monitor_blocks"
+    height: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MonitorTaint(Base):
+    """An output a taint or service rule follows: its haircut fraction and hop count."""
+
+    __tablename__ = "monitor_taint"
+    rule_id: Mapped[int] = mapped_column(ForeignKey("watch_rules.id", ondelete="CASCADE"), primary_key=True)  # fmt: skip
+    out_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    fraction: Mapped[float] = mapped_column(Float)
+    hops: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer, index=True)
+    spent_height: Mapped[int | None] = mapped_column(Integer)

@@ -104,19 +104,27 @@ def ingest_paths(
         if allow_gaps:
             _ingest_gaps(store, writer, items, report, batch_bytes, batch_blocks, progress)
         else:
-            plan = plan_chain(items, store_chain(store))
-            report.skipped_known, report.stale_ignored = plan.skipped_known, plan.stale
-            if plan.fork_height is not None:
-                report.reorg_fork_height = plan.fork_height
-                report.blocks_rolled_back = store.manifest.tip_height - plan.fork_height
-                writer.rollback_to(plan.fork_height, plan.fork_work, plan.fork_hash)
-            _apply_plan(writer, plan, report, batch_bytes, batch_blocks, progress)
+            apply_items(store, writer, items, report, batch_bytes, batch_blocks, progress)
     store.refresh()
     report.seconds = time.monotonic() - started
     report.compile_seconds = min(clock.seconds, report.seconds)
     tip = store.tip()
     report.tip_height, report.tip_hash = (tip["height"], tip["hash"]) if tip else (None, None)
     return report
+
+
+def apply_items(store: ChainStore, writer, items: Sequence[HeaderItem], report: IngestReport,  # type: ignore[no-untyped-def]
+                batch_bytes: int = DEFAULT_BATCH_BYTES, batch_blocks: int | None = None,
+                progress: Progress | None = None) -> None:  # fmt: skip
+    """Put ``items`` in chain order onto the store (rolling back to a fork first if the most
+    work is on another branch) and commit them batch by batch through ``writer``."""
+    plan = plan_chain(list(items), store_chain(store))
+    report.skipped_known, report.stale_ignored = plan.skipped_known, plan.stale
+    if plan.fork_height is not None:
+        report.reorg_fork_height = plan.fork_height
+        report.blocks_rolled_back = store.manifest.tip_height - plan.fork_height
+        writer.rollback_to(plan.fork_height, plan.fork_work, plan.fork_hash)
+    _apply_plan(writer, plan, report, batch_bytes, batch_blocks, progress)
 
 
 def _prefetched(items: Sequence[HeaderItem], groups: list[tuple[int, int]]) -> Iterator[tuple[int, int, BlockBatch]]:  # fmt: skip
@@ -186,4 +194,4 @@ def describe(report: IngestReport) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["IngestReport", "describe", "hash_to_hex", "ingest_paths", "store_chain"]
+__all__ = ["IngestReport", "apply_items", "describe", "hash_to_hex", "ingest_paths", "store_chain"]

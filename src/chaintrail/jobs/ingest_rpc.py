@@ -53,7 +53,7 @@ def ingest_from_node(
             next_height = m.tip_height + 1
             work = chain.tip_work
             if m.tip_hash is not None and not allow_gaps:
-                fork = _common_height(store, client, m.tip_height)
+                fork = common_height(store, client, m.tip_height)
                 if fork < m.tip_height:
                     fork_hash = client.getblockhash(fork) if fork >= 0 else None
                     report.reorg_fork_height = fork
@@ -91,7 +91,7 @@ def ingest_from_node(
     return report
 
 
-def _common_height(store: ChainStore, client, tip_height: int) -> int:  # type: ignore[no-untyped-def]
+def common_height(store: ChainStore, client, tip_height: int) -> int:  # type: ignore[no-untyped-def]
     """Highest height where the node's block hash equals the store's (-1 if none)."""
     con = store.con()
     h = tip_height

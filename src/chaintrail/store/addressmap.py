@@ -82,6 +82,16 @@ class AddressMap:
         keys = np.ascontiguousarray(keys, np.uint8).reshape(-1, KEY)
         return lookup(self.table, self.base, self.tail, keys)
 
+    def keys_of(self, ids: np.ndarray) -> np.ndarray:
+        """The (n,33) keys of address ids ``0..n-1`` (an all-``0xFF`` row, no address, for -1)."""
+        ids = np.asarray(ids, np.int64)
+        out = np.full((ids.shape[0], KEY), 0xFF, np.uint8)
+        old = (ids >= 0) & (ids < self.n_base)
+        new = (ids >= self.n_base) & (ids < self.n)
+        out[old] = self.base[ids[old]]
+        out[new] = self.tail[ids[new] - self.n_base]
+        return out
+
     def truncate(self, n: int) -> None:
         """Forget ids ``n..`` (their keys must be ``keys``-ordered rows of those ids)."""
         if n >= self.n:

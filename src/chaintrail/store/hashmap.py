@@ -408,6 +408,22 @@ def utxo_remove_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out) -> int:  # typ
 
 
 @kernel(nogil=True)
+def utxo_lookup_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout):  # type: ignore[no-untyped-def]
+    """(out id, value, address id) of each outpoint, -1 where it is not unspent."""
+    n = k0.shape[0]
+    out = np.full(n, -1, np.int64)
+    value = np.full(n, -1, np.int64)
+    addr = np.full(n, -1, np.int64)
+    for i in range(n):
+        s = _utxo_find(t_k0, t_ov, t_vc, k0[i], _chk(k1[i]), vout[i])
+        if s >= 0:
+            out[i] = np.int64(t_ov[s] & _OUT_MASK)
+            value[i] = np.int64(t_vc[s] & _VALUE_MASK)
+            addr[i] = -1 if t_addr[s] == EMPTY32 else np.int64(t_addr[s])
+    return out, value, addr
+
+
+@kernel(nogil=True)
 def _utxo_rehash(t_k0, t_ov, t_vc, t_addr, k0, ov, vc, addr) -> None:  # type: ignore[no-untyped-def]
     cap = t_ov.shape[0]
     for i in range(k0.shape[0]):

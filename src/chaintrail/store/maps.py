@@ -148,6 +148,14 @@ class ChainMaps:
             np.asarray(cols[3], np.int64), np.asarray(cols[4], np.int64),
         )  # fmt: skip
 
+    def unspent(self, txids: np.ndarray, vouts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(out id, value, address id) of outpoints ``(txid internal (n,32), vout)`` that are
+        in the UTXO set now; -1 for those that are not (spent, unknown)."""
+        k0, k1 = hm.fold_txids(np.ascontiguousarray(txids, np.uint8).reshape(-1, 32))
+        return hm.utxo_lookup_many(  # type: ignore[no-any-return]
+            *hm.utxo_cols(self.utxo), k0, k1, np.asarray(vouts, np.uint32)
+        )
+
     @property
     def n_addresses(self) -> int:
         """Addresses in the map (ids ``0..n-1``)."""

@@ -12,11 +12,14 @@ them to the parser or to an ``IGNORED_*`` table with a reason.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from chaintrail.chains.bitcoin import params
 from chaintrail.chains.bitcoin.address import encode_address_keys
@@ -30,6 +33,7 @@ __all__ = [
     "block_from_json",
     "blocks_from_json",
     "fetch_blocks",
+    "fetch_raw_blocks",
     "load_rpc_json",
     "rpc_json_files",
 ]
@@ -303,3 +307,32 @@ def fetch_blocks(client: RpcClient, heights: Sequence[int], batch_size: int = 50
         for h, doc in zip(chunk, docs, strict=True):
             batches.append(block_from_json(doc, f"{client.url} getblock height {h}"))
     return concat_batches(batches)
+
+
+def fetch_raw_blocks(client: RpcClient, heights: Sequence[int], batch_size: int = 50) -> BlockBatch:
+    """Blocks at ``heights`` as Core serialises them (``getblockhash``, then ``getblock HASH 0``,
+    in JSON-RPC batches), decoded and checked (merkle root, hash) like blk files."""
+    if batch_size < 1:
+        raise UsageError(f"batch size must be >= 1, got {batch_size}")
+    blobs: list[tuple[bytes, str, int]] = []
+    heights = [int(h) for h in heights]
+    for i in range(0, len(heights), batch_size):
+        chunk = heights[i : i + batch_size]
+        hashes = client.batch([("getblockhash", [h]) for h in chunk])
+        raws = client.batch([("getblock", [h, 0]) for h in hashes])
+        for h, want, raw in zip(chunk, hashes, raws, strict=True):
+            src = f"{client.url} getblock height {h}"
+            try:
+                data = bytes.fromhex(raw)
+            except (TypeError, ValueError) as exc:
+                raise DecodeError("getblock verbosity 0 did not answer hex", source=src) from exc
+            blobs.append((data, src, 0))
+            if len(data) < 80 or hash_to_hex(_sha256d(data[:80])) != want:
+                raise ValidationError(f"the block's header does not hash to {want}", source=src)
+    batch = decode_blocks(blobs)
+    batch.block_height[:] = np.asarray(heights, np.int32)
+    return batch
+
+
+def _sha256d(data: bytes) -> bytes:
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
