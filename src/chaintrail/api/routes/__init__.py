@@ -37,6 +37,7 @@ def register_routes(app: FastAPI) -> None:
     """Mount every router."""
     from chaintrail.api.routes import (
         addresses,
+        alerts,
         analysis,
         blocks,
         clusters,
@@ -51,6 +52,6 @@ def register_routes(app: FastAPI) -> None:
     for module in (general, addresses, clusters, txs, blocks, tags):
         app.include_router(module.router, prefix="/api", responses=ERRORS)
     app.include_router(analysis.router, prefix="/v1", responses=ERRORS)
-    for module in (hub_directory, hub_cases):
+    for module in (hub_directory, hub_cases, alerts):
         app.include_router(module.router, prefix="/v1", responses=HUB_ERRORS)
     app.include_router(taxii.router)
