@@ -28,6 +28,15 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[
             int, typer.Option("--seed", help="Random seed; same seed, same bytes.")
         ] = 1,
+        variant: Annotated[
+            str,
+            typer.Option(
+                "--variant",
+                help="Economy variant: baseline, drift, privacy, households, custodial, launder, "
+                "coinjoin_zoo, legacy, mixed, or a TOML file of behaviour knobs "
+                "(docs/SIMULATOR.md).",
+            ),
+        ] = "baseline",
         force: Annotated[
             bool, typer.Option("--force", help="Replace existing blocks/ and truth/.")
         ] = False,
@@ -52,7 +61,7 @@ def register(app: typer.Typer) -> None:
                     tasks[phase] = bar.add_task(_PHASES[phase], total=total)
                 bar.update(tasks[phase], advance=advance, total=max(total, advance))
 
-            result = run(preset, seed, out, force=force, progress=progress)
+            result = run(preset, seed, out, variant=variant, force=force, progress=progress)
         ransom = result.scenario_seeds.get("ransomware", [])
         if json_out:
             emit_json(
@@ -60,6 +69,7 @@ def register(app: typer.Typer) -> None:
                     "out_dir": str(result.out_dir),
                     "preset": result.preset,
                     "seed": result.seed,
+                    "variant": result.variant,
                     "blocks": result.n_blocks,
                     "transactions": result.n_txs,
                     "addresses": result.n_addresses,
@@ -71,7 +81,8 @@ def register(app: typer.Typer) -> None:
             )
             return
         console.print(
-            f"[bold green]simulated[/] {result.n_txs:,} transactions in {result.n_blocks:,} blocks "
+            f"[bold green]simulated[/] {result.variant} economy: {result.n_txs:,} transactions in "
+            f"{result.n_blocks:,} blocks "
             f"({result.bytes_on_disk / 1e6:.1f} MB, {len(result.block_files)} blk files) "
             f"in {result.seconds:.1f}s"
         )
