@@ -26,26 +26,32 @@ from chaintrail.analysis.change import ChangeContext, unique_change
 from chaintrail.analysis.change_expr import Expr, evaluate, format_expr, parse_heuristic_set
 from chaintrail.analysis.cluster_state import ClusterState, empty_refused, load_state, save_state
 from chaintrail.analysis.clusters_table import cluster_table
-from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
+from chaintrail.analysis.coinjoin import MERGE_BLOCKING, PAYJOIN_LIKE, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
 
-# Recommended set (see ACCURACY.md): the wallet fingerprint of each output's spender rules
-# payees out; among the outputs it leaves, a cascade takes its own unique pick, else the only
-# unround one, else the only fresh one of the inputs' type (not in batches). On the simulator's
-# truth it recovers about two thirds of the recall perfect change detection would add, at
-# precision >= 0.997.
+# Recommended set (ACCURACY.md, chosen on the tuning variants and seeds only): the only
+# unround output when the tx pays a round amount, else the only fresh output of the inputs'
+# type (when the sender's cluster spends one type) in txs of at most 10 outputs; outputs a
+# foreign wallet fingerprint rules out never count. Fingerprints only exclude, never decide
+# alone: a wallet that changed software makes its own change look foreign.
 DEFAULT_CHANGE = (
-    "fingerprint_exclusion"
-    ">fingerprint_exclusion&power_of_ten"
-    ">fingerprint_exclusion&fresh_address&address_type&few_outputs"
+    "fingerprint_exclusion&power_of_ten"
+    ">fingerprint_exclusion&fresh_address&address_type&stable_type&few_outputs"
 )
 DEFAULT_HEURISTICS = f"multi-input,change:{DEFAULT_CHANGE}"
 CONSERVATIVE_HEURISTICS = "multi-input"
 DEFAULT_GUARD_SIZE = 1000
+# a change merge may not absorb the sender into a cluster of >= ABSORB_MIN addresses that is
+# more than ABSORB_RATIO times its own (ACCURACY.md: such picks were payments to services)
+ABSORB_MIN = 10
+ABSORB_RATIO = 10
 CHUNK_TXS = 1 << 18
-REFUSED_REASON = "both clusters already large"
-ALGORITHM_VERSION = 4  # bump when merge rules change: saved states of older rules recompute
+REFUSED_REASONS = {
+    1: "both clusters already large",
+    2: "change side much larger than the sender's cluster",
+}
+ALGORITHM_VERSION = 5  # bump when merge rules change: saved states of older rules recompute
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -90,38 +96,51 @@ def merge_change_outputs(
     tx_ids: np.ndarray,
     change_out: np.ndarray,
     guard: int,
+    absorb_min: int = ABSORB_MIN,
+    absorb_ratio: int = ABSORB_RATIO,
 ) -> tuple[int, pa.Table]:
     """Merge the address of output ``change_out[j]`` into the inputs' cluster of ``tx_ids[j]``
-    (guarded by ``guard``); returns the merge count and the refused-merge log."""
+    (guarded by ``guard`` and the absorb guard, ``absorb_ratio`` 0 = off); returns the merge
+    count and the refused-merge log."""
     tx_ids = np.asarray(tx_ids, dtype=np.int64)
     change_addr = arrays.out_addr[np.asarray(change_out, dtype=np.int64)].astype(np.int64)
     size = uf.set_sizes(parent)
     ref_tx = np.empty(tx_ids.shape[0], np.int64)
     ref_in = np.empty(tx_ids.shape[0], np.int32)
     ref_ch = np.empty(tx_ids.shape[0], np.int32)
+    ref_why = np.empty(tx_ids.shape[0], np.uint8)
     merges, refused = uf.union_change_guarded(
-        parent,
-        rank,
-        size,
-        tx_ids,
-        change_addr,
-        arrays.tx_in_start,
-        arrays.tx_n_in,
-        arrays.in_addr,
-        guard,
-        ref_tx,
-        ref_in,
-        ref_ch,
-    )
+        parent, rank, size, tx_ids, change_addr, arrays.tx_in_start, arrays.tx_n_in,
+        arrays.in_addr, guard, absorb_min, absorb_ratio, ref_tx, ref_in, ref_ch, ref_why,
+    )  # fmt: skip
     log = pa.table(
         {
             "tx_id": ref_tx[:refused],
             "size_input_cluster": ref_in[:refused],
             "size_change_cluster": ref_ch[:refused],
-            "reason": [REFUSED_REASON] * refused,
+            "reason": [REFUSED_REASONS[int(r)] for r in ref_why[:refused]],
         }
     )
     return merges, log
+
+
+def inputs_in_one_cluster(arrays: ChainArrays, roots: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Per tx in ``[lo, hi)``: are all its resolved input addresses in one cluster of
+    ``roots`` (cluster id per address)? False for txs without resolved inputs."""
+    n_in = np.asarray(arrays.tx_n_in)[lo:hi]
+    res = np.zeros(hi - lo, dtype=bool)
+    has = n_in > 0
+    if not has.any():
+        return res
+    i0 = int(arrays.tx_in_start[lo])
+    i1 = int(arrays.tx_in_start[hi - 1] + n_in[-1])
+    addr = np.asarray(arrays.in_addr)[i0:i1].astype(np.int64)
+    root = np.where(addr >= 0, roots[np.maximum(addr, 0)], -1).astype(np.int64)
+    starts = (np.asarray(arrays.tx_in_start)[lo:hi] - i0)[has]
+    lo_root = np.minimum.reduceat(root, starts)
+    hi_root = np.maximum.reduceat(root, starts)
+    res[has] = (lo_root == hi_root) & (lo_root >= 0)
+    return res
 
 
 def _change_merges(
@@ -134,9 +153,13 @@ def _change_merges(
     hi: int,
     guard: int,
 ) -> tuple[int, pa.Table]:
-    ctx = ChangeContext(arrays, lo, hi, coinjoin_verdict=verdict)
+    roots = uf.roots(parent)
+    ctx = ChangeContext(arrays, lo, hi, coinjoin_verdict=verdict, clusters=roots)
     candidates = evaluate(change, ctx)
-    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
+    v = verdict[lo:hi]
+    # a PayJoin-shaped tx whose inputs other txs already show to be one wallet's is a payment
+    one_wallet = (v == PAYJOIN_LIKE) & inputs_in_one_cluster(arrays, roots, lo, hi)
+    eligible = ((v == 0) | one_wallet) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
     pick = unique_change(ctx, candidates, eligible)
     rel = np.flatnonzero(pick >= 0)
     return merge_change_outputs(arrays, parent, rank, rel + lo, pick[rel], guard)

@@ -39,7 +39,7 @@ class TraceContext:
 def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(cluster id per address, CoinJoin mix flag per tx) from the last clustering run."""
     from chaintrail.analysis.clustering import load_clusters
-    from chaintrail.analysis.coinjoin import MERGE_BLOCKING
+    from chaintrail.analysis.coinjoin import MIXES
 
     try:
         state = load_clusters(store)
@@ -52,7 +52,7 @@ def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, n
     verdict = np.asarray(state.verdict)
     mixes = None
     if verdict.shape[0] == n_txs:
-        mixes = (verdict & MERGE_BLOCKING) != 0
+        mixes = (verdict & MIXES) != 0
     return cluster_of, mixes
 
 

@@ -121,7 +121,7 @@ VARIANTS: dict[str, Behaviour] = {
         wabisabi_every=6, joinmarket_makers=(2, 8), joinmarket_sweep=0.3,
         whirlpool_pools=(1_000_000, 5_000_000), whirlpool_liquidity=1,
         postmix_consolidation=0.2, exchange_fresh_change=True,
-        ransom_mixer="whirlpool", remixes=(0, 2), consolidation_stages=2,
+        ransom_mixer="whirlpool", hack_mixer="wabisabi", remixes=(0, 2), consolidation_stages=2,
         criminal_wait=(0, 6), peel_fraction=(0.05, 0.30),
     ),
     # households: several wallets per person, multisig and co-signed shared wallets

@@ -19,8 +19,9 @@ from chaintrail.sim.wabisabi import wabisabi_round
 from chaintrail.sim.world import PoolCoin, World
 
 Laundering = Generator[int, None, list[int]]
-MAX_PREMIX = 12  # premix outputs per criminal tx0 (the rest stays as toxic change)
+MAX_PREMIX = 25  # premix outputs per criminal tx0 (the rest stays as toxic change)
 MAX_WAIT = 60  # blocks a criminal waits for the pool before taking what is there
+TX0_ROUNDS = 4  # tx0s a criminal chains, each spending the previous one's toxic change
 
 
 def _draw(w: World, lo_hi: tuple[int, int]) -> int:
@@ -57,40 +58,47 @@ def consolidate(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) ->
 
 
 def whirlpool(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) -> Laundering:
-    """tx0 into the busiest pool the coins fill twice (at most ``MAX_PREMIX`` premix coins),
-    wait until every premix coin has been mixed (and remixed ``remixes`` times) or
-    ``MAX_WAIT`` blocks passed, take the coins out and consolidate them. Returns the coins to
-    cash out (the consolidated postmix plus the tx0's toxic change)."""
-    L, wp = w.ledger, w.whirlpool
-    amount = L.value_of(coins)
-    pools = sorted(w.b.whirlpool_pools)
-    fits = [d for d in pools if amount * 9 // 10 // (d + WHIRLPOOL_EXTRA) >= 2] or pools[:1]
-    busy = [len(wp.premix.get(d, [])) + len(wp.postmix.get(d, [])) for d in fits]
-    denom = fits[max(range(len(fits)), key=lambda k: (busy[k], fits[k]))]
-    n = min(MAX_PREMIX, (amount - pool_fee(denom) - 50_000) // (denom + WHIRLPOOL_EXTRA))
-    if n < 1:
-        return list(coins)
-    tx, premix, toxic = tx0(w, entity, coins, denom, int(n), -1, Habits(version=1), w.rate)
-    rec.txs.append(tx)
-    w.whirlpool.premix.setdefault(denom, []).extend(PoolCoin(o, -1, entity) for o in premix)
+    """A chain of up to ``TX0_ROUNDS`` tx0s (each into the largest pool its coins fill twice,
+    at most ``MAX_PREMIX`` premix coins, the toxic change feeding the next), then wait until
+    every premix coin has been mixed (and remixed ``remixes`` times) or ``MAX_WAIT`` blocks
+    passed, take the coins out and consolidate them. Returns the coins to cash out (the
+    consolidated postmix plus the last toxic change)."""
+    wp = w.whirlpool
+    cur = list(coins)
+    pools_used: set[int] = set()
+    for _ in range(TX0_ROUNDS):
+        amount = w.ledger.value_of(cur)
+        fits = [d for d in w.b.whirlpool_pools if amount * 9 // 10 // (d + WHIRLPOOL_EXTRA) >= 2]
+        if not fits:
+            break
+        denom = max(fits)
+        n = min(MAX_PREMIX, (amount - pool_fee(denom) - 50_000) // (denom + WHIRLPOOL_EXTRA))
+        if n < 2:
+            break
+        tx, premix, toxic = tx0(w, entity, cur, denom, int(n), -1, Habits(version=1), w.rate)
+        rec.txs.append(tx)
+        wp.premix.setdefault(denom, []).extend(PoolCoin(o, -1, entity) for o in premix)
+        pools_used.add(denom)
+        cur = [toxic] if toxic >= 0 else []
+        yield w.pause(1)
+        if not cur:
+            break
     target = 1 + _draw(w, w.b.remixes)
-    yield w.pause(1)
-    queue = w.whirlpool.premix[denom]
-    postmix = w.whirlpool.postmix.setdefault(denom, [])
     for _ in range(MAX_WAIT):
-        waiting = any(c.entity == entity for c in queue)
-        mine = [c for c in postmix if c.entity == entity]
+        waiting = any(c.entity == entity for d in pools_used for c in wp.premix[d])
+        mine = [c for d in pools_used for c in wp.postmix.get(d, []) if c.entity == entity]
         if not waiting and all(c.mixes >= target for c in mine):
             break
         yield 1
-    out = [c.out for c in postmix if c.entity == entity]
-    out += [c.out for c in queue if c.entity == entity]
-    postmix[:] = [c for c in postmix if c.entity != entity]
-    queue[:] = [c for c in queue if c.entity != entity]
+    out: list[int] = []
+    for d in sorted(pools_used):
+        for queue in (wp.postmix.setdefault(d, []), wp.premix[d]):
+            out += [c.out for c in queue if c.entity == entity]
+            queue[:] = [c for c in queue if c.entity != entity]
     rec.txs.extend(w.criminal_txs.pop(entity, []))
     yield w.pause(1)
     left = yield from consolidate(w, rec, entity, out)
-    return left + ([toxic] if toxic >= 0 else [])
+    return left + cur
 
 
 def wabisabi(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) -> Laundering:
