@@ -23,10 +23,25 @@ import pyarrow as pa
 
 from chaintrail.analysis import unionfind as uf
 from chaintrail.analysis.change import ChangeContext, unique_change
-from chaintrail.analysis.change_expr import Expr, evaluate, format_expr, parse_heuristic_set
-from chaintrail.analysis.cluster_state import ClusterState, empty_refused, load_state, save_state
+from chaintrail.analysis.change_expr import (
+    Expr,
+    cascade_levels,
+    evaluate_levels,
+    format_expr,
+    parse_heuristic_set,
+    pretty_expr,
+)
+from chaintrail.analysis.cluster_evidence import ClusterEvidence, cluster_evidence
+from chaintrail.analysis.cluster_state import (
+    LINKS_SCHEMA,
+    ClusterState,
+    empty_refused,
+    load_links,
+    load_state,
+    save_state,
+)
 from chaintrail.analysis.clusters_table import cluster_table
-from chaintrail.analysis.coinjoin import MERGE_BLOCKING, PAYJOIN_LIKE, detect_coinjoins
+from chaintrail.analysis.coinjoin import DETECTORS, MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
 
@@ -51,7 +66,7 @@ REFUSED_REASONS = {
     1: "both clusters already large",
     2: "change side much larger than the sender's cluster",
 }
-ALGORITHM_VERSION = 5  # bump when merge rules change: saved states of older rules recompute
+ALGORITHM_VERSION = 6  # bump when merge rules change: saved states of older rules recompute
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -76,13 +91,21 @@ def _tail(arrays: ChainArrays, last_tx: int) -> list[int]:
     ]
 
 
-def is_reusable(previous: ClusterState, arrays: ChainArrays, heuristics: str, guard: int) -> bool:
-    """Can ``previous`` be extended incrementally over ``arrays``? (same set, no reorg)"""
+def is_reusable(
+    previous: ClusterState,
+    arrays: ChainArrays,
+    heuristics: str,
+    guard: int,
+    absorb_ratio: int = ABSORB_RATIO,
+) -> bool:
+    """Can ``previous`` be extended incrementally over ``arrays``? (same set and guards, no
+    reorg)"""
     meta = previous.meta
     return (
         meta.get("heuristics") == heuristics
         and meta.get("algorithm") == ALGORITHM_VERSION
         and meta.get("guard_size") == guard
+        and meta.get("absorb_guard") == [ABSORB_MIN, absorb_ratio]
         and previous.last_tx <= arrays.n_txs
         and previous.parent.shape[0] <= arrays.n_addresses
         and meta.get("tail") == _tail(arrays, previous.last_tx)
@@ -124,23 +147,21 @@ def merge_change_outputs(
     return merges, log
 
 
-def inputs_in_one_cluster(arrays: ChainArrays, roots: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Per tx in ``[lo, hi)``: are all its resolved input addresses in one cluster of
-    ``roots`` (cluster id per address)? False for txs without resolved inputs."""
-    n_in = np.asarray(arrays.tx_n_in)[lo:hi]
-    res = np.zeros(hi - lo, dtype=bool)
-    has = n_in > 0
-    if not has.any():
-        return res
-    i0 = int(arrays.tx_in_start[lo])
-    i1 = int(arrays.tx_in_start[hi - 1] + n_in[-1])
-    addr = np.asarray(arrays.in_addr)[i0:i1].astype(np.int64)
-    root = np.where(addr >= 0, roots[np.maximum(addr, 0)], -1).astype(np.int64)
-    starts = (np.asarray(arrays.tx_in_start)[lo:hi] - i0)[has]
-    lo_root = np.minimum.reduceat(root, starts)
-    hi_root = np.maximum.reduceat(root, starts)
-    res[has] = (lo_root == hi_root) & (lo_root >= 0)
-    return res
+def change_picks(
+    arrays: ChainArrays, change: Expr, verdict: np.ndarray, roots: np.ndarray, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(pick, level)`` per tx in ``[lo, hi)``: the change output id a change merge would
+    take (-1: none) and the cascade level that judged it (:func:`evaluate_levels`).
+
+    Eligible are txs no detector flags, no coinbase, and no tx paying back to one of its own
+    input addresses (its change is known and already merged); ``roots`` (cluster id per
+    address after the multi-input merges) serve the heuristics that judge the sender's
+    cluster."""
+    ctx = ChangeContext(arrays, lo, hi, coinjoin_verdict=verdict, clusters=roots)
+    candidates, level = evaluate_levels(change, ctx)
+    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
+    pick = unique_change(ctx, candidates, eligible)
+    return pick, np.where(pick >= 0, level, -1).astype(np.int8)
 
 
 def _change_merges(
@@ -152,17 +173,23 @@ def _change_merges(
     lo: int,
     hi: int,
     guard: int,
-) -> tuple[int, pa.Table]:
-    roots = uf.roots(parent)
-    ctx = ChangeContext(arrays, lo, hi, coinjoin_verdict=verdict, clusters=roots)
-    candidates = evaluate(change, ctx)
-    v = verdict[lo:hi]
-    # a PayJoin-shaped tx whose inputs other txs already show to be one wallet's is a payment
-    one_wallet = (v == PAYJOIN_LIKE) & inputs_in_one_cluster(arrays, roots, lo, hi)
-    eligible = ((v == 0) | one_wallet) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
-    pick = unique_change(ctx, candidates, eligible)
+    absorb_ratio: int,
+) -> tuple[int, pa.Table, pa.Table]:
+    pick, level = change_picks(arrays, change, verdict, uf.roots(parent), lo, hi)
     rel = np.flatnonzero(pick >= 0)
-    return merge_change_outputs(arrays, parent, rank, rel + lo, pick[rel], guard)
+    tx_ids = rel + lo
+    merges, refused = merge_change_outputs(
+        arrays, parent, rank, tx_ids, pick[rel], guard, absorb_ratio=absorb_ratio
+    )
+    links = pa.table(
+        {
+            "tx_id": tx_ids.astype(np.int64),
+            "vout": (pick[rel] - arrays.tx_out_start[tx_ids]).astype(np.int16),
+            "level": level[rel],
+        },
+        schema=LINKS_SCHEMA,
+    )
+    return merges, refused, links
 
 
 def cluster_arrays(
@@ -171,6 +198,7 @@ def cluster_arrays(
     previous: ClusterState | None = None,
     *,
     guard_size: int = DEFAULT_GUARD_SIZE,
+    absorb_ratio: int = ABSORB_RATIO,
     progress: Progress | None = None,
 ) -> ClusterState:
     """Cluster every address of ``arrays`` (extending ``previous`` if given and reusable).
@@ -179,12 +207,17 @@ def cluster_arrays(
     (when ``heuristics`` has ``change:<expr>``) take the unique candidate of each tx that is
     not flagged, not a coinbase and does not pay back to one of its own input addresses (its
     change is then known and already merged), and are refused when both clusters already hold
-    ``>= guard_size`` addresses.
+    ``>= guard_size`` addresses or when the change side has ``>= ABSORB_MIN`` addresses and
+    more than ``absorb_ratio`` times the sender's (0: off). Both guards judge cluster sizes as
+    they are when the tx is processed, so an incremental run may decide a guarded merge
+    differently from a full one.
     """
     arrays = plain_arrays(arrays)
     change = parse_heuristic_set(heuristics)
     canonical = "multi-input" + ("" if change is None else f",change:{format_expr(change)}")
-    if previous is not None and not is_reusable(previous, arrays, canonical, guard_size):
+    if previous is not None and not is_reusable(
+        previous, arrays, canonical, guard_size, absorb_ratio
+    ):
         previous = None
     lo = previous.last_tx if previous is not None else 0
     hi = arrays.n_txs
@@ -195,11 +228,13 @@ def cluster_arrays(
         verdict = np.concatenate([np.asarray(previous.verdict)[:lo], np.zeros(hi - lo, np.uint8)])
         counts = dict(previous.meta.get("counts", {}))
         refused_log = previous.refused
+        links_log = previous.links if previous.links is not None else LINKS_SCHEMA.empty_table()
     else:
         parent, rank = uf.new_forest(arrays.n_addresses)
         verdict = np.zeros(hi, np.uint8)
         counts = {}
         refused_log = empty_refused()
+        links_log = LINKS_SCHEMA.empty_table()
     verdict[lo:hi] = detect_coinjoins(arrays, lo, hi)
     skip = (verdict & MERGE_BLOCKING) != 0
     multi = 0
@@ -212,16 +247,22 @@ def cluster_arrays(
             progress("multi-input", end - lo, hi - lo)
     change_merges = 0
     if change is not None and hi > lo:
-        change_merges, log = _change_merges(
-            arrays, change, verdict, parent, rank, lo, hi, guard_size
+        change_merges, log, links = _change_merges(
+            arrays, change, verdict, parent, rank, lo, hi, guard_size, absorb_ratio
         )
         refused_log = pa.concat_tables([refused_log, log.cast(refused_log.schema)])
+        links_log = pa.concat_tables([links_log, links])
         if progress:
             progress("change", hi - lo, hi - lo)
     counts["multi_input_merges"] = counts.get("multi_input_merges", 0) + int(multi)
     counts["change_merges"] = counts.get("change_merges", 0) + int(change_merges)
     counts["change_refused"] = int(refused_log.num_rows)
     counts["coinjoin_txs"] = int(np.count_nonzero(verdict))
+    counts["merge_blocked"] = {
+        name: int(np.count_nonzero(verdict & bit))
+        for name, bit in DETECTORS.items()
+        if bit & MERGE_BLOCKING
+    }
     labels = uf.min_id_labels(parent)
     meta: dict[str, Any] = {
         "heuristics": canonical,
@@ -233,8 +274,12 @@ def cluster_arrays(
         "n_addresses": arrays.n_addresses,
         "n_clusters": int(np.count_nonzero(labels == np.arange(labels.shape[0]))),
         "counts": counts,
+        "change_levels": [] if change is None else [pretty_expr(x) for x in cascade_levels(change)],
+        "absorb_guard": [ABSORB_MIN, absorb_ratio],
     }
-    return ClusterState(parent, rank, labels, verdict, refused_log, meta)
+    return ClusterState(
+        parent, rank, labels, verdict, refused_log, meta, links=links_log if change else None
+    )
 
 
 def run_clustering(
@@ -249,6 +294,8 @@ def run_clustering(
     ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused."""
     directory = store.derived_dir("clusters")
     previous = None if full else load_state(directory)
+    if previous is not None:
+        previous.links = load_links(directory, previous)
     if previous is not None and previous.last_tx > 0:
         known = previous.last_tx <= store.arrays().n_txs
         if not known or store.txids_hex([previous.last_tx - 1])[0] != previous.meta.get(
@@ -276,6 +323,24 @@ def load_clusters(store: Any) -> ClusterState:
             f"store {getattr(store, 'path', '')}: no clustering yet; run 'chaintrail cluster'"
         )
     return state
+
+
+def load_cluster_evidence(store: Any, cluster_id: int) -> ClusterEvidence:
+    """:func:`~chaintrail.analysis.cluster_evidence.cluster_evidence` for one cluster of the
+    persisted clustering of ``store``."""
+    directory = store.derived_dir("clusters")
+    state = load_clusters(store)
+    if not 0 <= cluster_id < state.labels.shape[0] or int(state.labels[cluster_id]) != cluster_id:
+        raise NotFoundError(f"cluster {cluster_id} is not a cluster id of the last clustering run")
+    return cluster_evidence(
+        plain_arrays(store.arrays()),
+        np.asarray(state.labels),
+        np.asarray(state.verdict),
+        load_links(directory, state),
+        list(state.meta.get("change_levels", [])),
+        state.refused.column("tx_id").to_numpy(),
+        cluster_id,
+    )
 
 
 def cluster_of_addresses(store: Any, address_ids: np.ndarray | list[int]) -> np.ndarray:

@@ -225,6 +225,9 @@ class Terminal:
     reasons: list[str]
     confidence: float
     paths: list[list[str]]
+    # what the amount rests on: the taint model, every demixing rule on its paths and, for a
+    # service reached through its cluster's tag, the clustering heuristics
+    assumptions: list[str] = field(default_factory=list)
 
 
 @dataclass

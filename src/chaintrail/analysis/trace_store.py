@@ -36,15 +36,18 @@ class TraceContext:
     cluster_of: np.ndarray | None
 
 
-def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(cluster id per address, CoinJoin mix flag per tx) from the last clustering run."""
+def _clusters(
+    store: Any, n_addr: int, n_txs: int
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """(cluster id per address, CoinJoin mix flag per tx, heuristics) of the last clustering
+    run."""
     from chaintrail.analysis.clustering import load_clusters
     from chaintrail.analysis.coinjoin import MIXES
 
     try:
         state = load_clusters(store)
     except NotFoundError:
-        return None, None
+        return None, None, None
     labels = np.asarray(state.labels, dtype=np.int64)
     cluster_of = np.arange(n_addr, dtype=np.int64)  # addresses newer than the run: singletons
     k = min(n_addr, labels.shape[0])
@@ -53,7 +56,7 @@ def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, n
     mixes = None
     if verdict.shape[0] == n_txs:
         mixes = (verdict & MIXES) != 0
-    return cluster_of, mixes
+    return cluster_of, mixes, state.meta.get("heuristics")
 
 
 def service_stop_mask(attribution: Any, cluster_of: np.ndarray | None) -> np.ndarray:
@@ -71,8 +74,9 @@ def open_context(store: Any) -> TraceContext:
     from chaintrail.intel.attribution import load_attribution
 
     chain = store.arrays()
-    cluster_of, mixes = _clusters(store, chain.n_addresses, chain.n_txs)
+    cluster_of, mixes, heuristics = _clusters(store, chain.n_addresses, chain.n_txs)
     attribution = load_attribution(store.root, store)
+    own_tag = np.asarray(attribution.addr_category) >= 0
     if cluster_of is not None:
         attribution = attribution.with_clusters(cluster_of)
     tagged = (attribution.addr_category >= 0).any()
@@ -91,6 +95,8 @@ def open_context(store: Any) -> TraceContext:
         cluster_of=cluster_of,
         label=attribution.labels_of,
         category=categories,
+        clustering=heuristics,
+        own_tag=own_tag,
     )  # fmt: skip
     tracer = Tracer(chain, coinjoin_tx=mixes, stop_addr=stop)
     return TraceContext(store, chain, tracer, naming, tags, attribution, cluster_of)

@@ -70,6 +70,14 @@ def trace(
     no_demix: Annotated[
         bool, typer.Option("--no-demix", help="Plain taint model through CoinJoins.")
     ] = False,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            "--min-confidence",
+            help="Do not follow demixing links whose confidence is below this (0-1; "
+            "docs/TRACING.md lists each rule's confidence).",
+        ),
+    ] = 0.0,
     max_frontier: Annotated[
         int,
         typer.Option(
@@ -94,6 +102,7 @@ def trace(
         direction=direction, model=model, hops=hops, min_value=min_value,
         height_from=height_from, height_to=height_to, time_from=time_from, time_to=time_to,
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
+        min_confidence=min_confidence,
     )  # fmt: skip
     ctx = _open(store)
     seeds = seeds_for_targets(ctx, targets, params)
@@ -127,6 +136,7 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         ("why", "left"),
         ("conf", "right"),
         ("hops", "right"),
+        ("rests on", "left"),
     ):
         table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     for t in result.terminals[:25]:
@@ -134,6 +144,7 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         table.add_row(
             t.address, t.label or "", t.category or "", btc(t.amount, unit=False),
             ",".join(t.reasons), f"{t.confidence:.2f}", hops,
+            ", ".join(a for a in t.assumptions if a != result.model) or "-",
         )  # fmt: skip
     console.print(table)
     if len(result.terminals) > 25:
@@ -141,7 +152,9 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         console.print(f"... {len(result.terminals) - 25:,} more terminals holding {btc(rest)}")
     console.print(f"fees: {btc(result.fee)}")
     console.print(
-        "[dim]each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf[/]"
+        f"[dim]amounts follow the {result.model} model; 'rests on' names the demixing rules and "
+        "attribution each terminal depends on; explaining paths (txids): --json, or "
+        "--format csv|graphml|gexf[/]"
     )
     for c in result.cut:
         console.print(
