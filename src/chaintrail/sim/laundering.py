@@ -22,11 +22,19 @@ Laundering = Generator[int, None, list[int]]
 MAX_PREMIX = 25  # premix outputs per criminal tx0 (the rest stays as toxic change)
 MAX_WAIT = 60  # blocks a criminal waits for the pool before taking what is there
 TX0_ROUNDS = 4  # tx0s a criminal chains, each spending the previous one's toxic change
+LIQUID_POOL = 8  # users' coins a pool needs for a criminal to pick it (each mix takes one of
+# the criminal's coins and four others)
 
 
 def _draw(w: World, lo_hi: tuple[int, int]) -> int:
     lo, hi = lo_hi
     return lo if hi == lo else lo + w.rnd.below(hi - lo + 1)
+
+
+def _pool_users(w: World, denom: int) -> int:
+    """Users' coins waiting in (or remixing through) the pool of ``denom``."""
+    wp = w.whirlpool
+    return sum(c.user >= 0 for q in (wp.premix, wp.postmix) for c in q.get(denom, []))
 
 
 def consolidate(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) -> Laundering:
@@ -58,8 +66,9 @@ def consolidate(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) ->
 
 
 def whirlpool(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) -> Laundering:
-    """A chain of up to ``TX0_ROUNDS`` tx0s (each into the largest pool its coins fill twice,
-    at most ``MAX_PREMIX`` premix coins, the toxic change feeding the next), then wait until
+    """A chain of up to ``TX0_ROUNDS`` tx0s (each into the largest pool its coins fill twice
+    that has ``LIQUID_POOL`` users' coins waiting, else the busiest, at most ``MAX_PREMIX``
+    premix coins, the toxic change feeding the next), then wait until
     every premix coin has been mixed (and remixed ``remixes`` times) or ``MAX_WAIT`` blocks
     passed, take the coins out and consolidate them. Returns the coins to cash out (the
     consolidated postmix plus the last toxic change)."""
@@ -71,7 +80,8 @@ def whirlpool(w: World, rec: ScenarioRecord, entity: int, coins: list[int]) -> L
         fits = [d for d in w.b.whirlpool_pools if amount * 9 // 10 // (d + WHIRLPOOL_EXTRA) >= 2]
         if not fits:
             break
-        denom = max(fits)
+        liquid = [d for d in fits if _pool_users(w, d) >= LIQUID_POOL]
+        denom = max(liquid) if liquid else max(fits, key=lambda d: (_pool_users(w, d), d))
         n = min(MAX_PREMIX, (amount - pool_fee(denom) - 50_000) // (denom + WHIRLPOOL_EXTRA))
         if n < 2:
             break
