@@ -100,7 +100,9 @@ def test_bip69_software_sorts_inputs_and_outputs(exact) -> None:
         if kind != "payment" or exact.entities["kind"][exact.txs["entity_id"][t]] != "user":
             continue
         i0, ni = int(b.tx_in_start[t]), int(b.tx_n_in[t])
-        keys = [(bytes(b.in_prev_txid[i])[::-1], int(b.in_prev_vout[i])) for i in range(i0, i0 + ni)]
+        keys = [
+            (bytes(b.in_prev_txid[i])[::-1], int(b.in_prev_vout[i])) for i in range(i0, i0 + ni)
+        ]
         o0, no = int(b.tx_out_start[t]), int(b.tx_n_out[t])
         values = b.out_value[o0 : o0 + no].tolist()
         assert keys == sorted(keys) and values == sorted(values), t

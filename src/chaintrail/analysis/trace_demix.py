@@ -70,8 +70,8 @@ def _spenders(chain: ChainArrays, outs: np.ndarray) -> np.ndarray:
 def exit_structure(chain: ChainArrays, mixes: list[int], coinjoin_tx: np.ndarray) -> dict[int, int]:
     """For every consolidation (a one-output, non-mix tx) spending an output of ``mixes`` (an
     *exit*): how many distinct ``mixes`` feed the exits joined with it. Two exits are joined
-    when their outputs are spent by one later (non-mix) tx: the party gathering its coins in
-    stages."""
+    when their outputs are spent by one later (non-mix) tx, or when one spends the other's
+    output: the party gathering its coins in stages."""
     feed: dict[int, set[int]] = {}
     for m in mixes:
         s = int(chain.tx_out_start[m])
@@ -97,6 +97,10 @@ def exit_structure(chain: ChainArrays, mixes: list[int], coinjoin_tx: np.ndarray
         for nxt in _spenders(chain, outs).tolist():
             if nxt < 0 or coinjoin_tx[nxt]:
                 continue
+            if nxt in parent:  # one exit feeds another: a later consolidation stage
+                a, b = find(nxt), find(t)
+                if a != b:
+                    parent[b] = a
             if nxt in by_next:
                 a, b = find(by_next[nxt]), find(t)
                 if a != b:
