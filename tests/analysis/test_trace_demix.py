@@ -183,3 +183,30 @@ def test_a_whale_in_a_round_gets_the_outputs_nobody_else_could_fund():
     assert ex.amount >= 0.99 * 998_900_000
     rule_of = {e.target: e.rules for e in res.edges if e.source == f"a{PARTY}"}
     assert rule_of["a20"] == ["amount"] and rule_of["a21"] == ["amount"]
+
+
+def _backward(chain, start_addr: int):
+    tracer = Tracer(chain)
+    params = TraceParams(direction="backward", hops=3)
+    flow = tracer.run(tracer.seeds_for_addresses(np.array([start_addr]), params), params)
+    return build_result(flow, chain, NAMING)
+
+
+def test_backward_through_a_round_a_whale_output_leads_to_the_whale():
+    txs = [coinbase(PARTY, 10 * 100_000_000)] + [coinbase(10 + k, 30_000_000) for k in range(5)]
+    outs = [(20, 800_000_000), (21, 199_000_000)]
+    outs += [(30 + k, 20_000_000) for k in range(5)] + [(40 + k, 9_900_000) for k in range(5)]
+    txs.append(Tx(ins=[(k, 0) for k in range(6)], outs=outs))
+    res = _backward(build(txs), 20)
+    by_addr = {t.address: t for t in res.terminals}
+    assert by_addr[f"a{PARTY}"].amount == 800_000_000
+    assert by_addr[f"a{PARTY}"].confidence == pytest.approx(0.9)
+    assert not any(f"a{10 + k}" in by_addr for k in range(5))
+
+
+def test_backward_a_postmix_coin_spent_with_the_toxic_change_leads_to_the_party():
+    chain = _mix_chain("cospend")
+    res = _backward(chain, EXCHANGE)
+    party = next(t for t in res.terminals if t.address == f"a{PARTY}")
+    assert party.amount >= 0.99 * 1_490_000  # both the change and the postmix coin
+    assert "demix:cospend" in party.assumptions or "demix:toxic_change" in party.assumptions

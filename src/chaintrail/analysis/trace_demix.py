@@ -387,12 +387,16 @@ def demix_amounts(
 def demix_backward(chain: ChainArrays, tx: int, out_id: int) -> list[DemixLink]:
     """The inputs (as spent out ids) a CoinJoin output ``out_id`` came from.
 
-    A toxic change output links to the one input (or one address's inputs) whose value is the
-    change plus whole denominations; a postmix output draws on every input (anonymity set,
-    confidence 1 / number of input addresses).
+    * ``toxic_change``: a change output links to the one input address whose coins are the
+      change plus whole denominations;
+    * ``amount``: an output only one input address brought enough to fund links to it;
+    * ``cospend``: a postmix output later spent together with a change output of the same mix
+      links where that change does (one wallet spent both);
+    * ``anonymity_set``: otherwise every input, confidence 1 / input addresses.
     """
     s = int(chain.tx_out_start[tx])
-    vals = chain.out_value[s : s + int(chain.tx_n_out[tx])]
+    outs = np.arange(s, s + int(chain.tx_n_out[tx]), dtype=np.int64)
+    vals = chain.out_value[outs]
     uniq, counts = np.unique(vals, return_counts=True)
     denoms = uniq[(counts >= 2) & (uniq > 0)]
     value = int(chain.out_value[out_id])
@@ -400,14 +404,37 @@ def demix_backward(chain: ChainArrays, tx: int, out_id: int) -> list[DemixLink]:
     prev = chain.in_prev_out[i0 : i0 + int(chain.tx_n_in[tx])]
     in_vals = chain.in_value[i0 : i0 + int(chain.tx_n_in[tx])]
     in_addr = chain.in_addr[i0 : i0 + int(chain.tx_n_in[tx])]
-    if value not in set(int(d) for d in denoms):
-        tol = max(int(in_vals.sum() - vals.sum()), 1)
-        for a in np.unique(in_addr[in_addr >= 0]):
+    tol = max(int(in_vals.sum() - vals.sum()), 1)
+    addrs = np.unique(in_addr[in_addr >= 0])
+
+    def change_owner(change: int) -> np.ndarray | None:
+        for a in addrs:
             mine = in_addr == a
-            if _decompose(int(in_vals[mine].sum()) - value, denoms, tol) is not None:
-                conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
-                return [DemixLink(int(p), Rule.TOXIC_CHANGE, conf) for p in prev[mine]]
-    n_parties = max(len(np.unique(in_addr[in_addr >= 0])), 1)
+            if _decompose(int(in_vals[mine].sum()) - change, denoms, tol) is not None:
+                return mine
+        return None
+
+    if value not in set(int(d) for d in denoms):
+        mine = change_owner(value)
+        if mine is not None:
+            conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
+            return [DemixLink(int(p), Rule.TOXIC_CHANGE, conf) for p in prev[mine]]
+    able = [a for a in addrs if int(in_vals[in_addr == a].sum()) >= value]
+    if len(able) == 1 and len(addrs) > 1:
+        mine = in_addr == able[0]
+        return [DemixLink(int(p), Rule.AMOUNT, RULE_CONFIDENCE[Rule.AMOUNT]) for p in prev[mine]]
+    sp = _spender(chain, out_id)
+    if sp >= 0:
+        others = _tx_inputs_prev(chain, sp)
+        for y in others[np.isin(others, outs) & (others != out_id)].tolist():
+            v = int(chain.out_value[y])
+            if v in set(int(d) for d in denoms):
+                continue
+            mine = change_owner(v)
+            if mine is not None:
+                conf = RULE_CONFIDENCE[Rule.COSPEND] * RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
+                return [DemixLink(int(p), Rule.COSPEND, conf) for p in prev[mine]]
+    n_parties = max(len(addrs), 1)
     return [DemixLink(int(p), Rule.ANONYMITY_SET, 1.0 / n_parties) for p in prev if p >= 0]
 
 
