@@ -203,7 +203,7 @@ class Tracer:
         defer = self.coinjoin_tx if params.demix else np.zeros(0, np.bool_)
         side_cross, side_emit = (SIDE_IN, SIDE_OUT) if forward else (SIDE_OUT, SIDE_IN)
         rec = _Recorder()
-        mixing = demix.DemixState()
+        mixing = demix.DemixState(self.chain, self.coinjoin_tx) if params.demix else None
         amt0 = seeds.amounts.astype(np.float64)
         front = _Frontier(seeds.out_ids, amt0, amt0.copy())
         if seeds.stop_at_seed and params.stop_at_services and stop is not None:
@@ -322,10 +322,9 @@ class Tracer:
         ch = self.chain
         outs, amts, cams, rules, txs = [], [], [], [], []
         fee = 0.0
-        known = rec.known_outs(seeds.out_ids) if forward else None
-        sure = rec.known_outs(seeds.out_ids, demix.SURE) if forward else None
         if forward:
-            mixing.enter(ch, np.unique(via), self.coinjoin_tx)
+            mixing.see(rec.known_outs(seeds.out_ids), rec.known_outs(seeds.out_ids, demix.SURE))
+            mixing.enter(np.unique(via))
         for t in np.unique(via):
             mine = via == t
             group = items.take(mine)
@@ -333,9 +332,7 @@ class Tracer:
             conf_in = float(group.cam.sum()) / taint if taint > 0 else 0.0
             if forward:
                 party_value = int(ch.out_value[group.out].sum())
-                links = demix.party_links(
-                    ch, int(t), group.out, known, self.coinjoin_tx, mixing, sure
-                )
+                links = demix.party_links(mixing, int(t), group.out)
                 if not links:  # nothing to go on: plain haircut over the whole mix
                     links = demix.whole_mix_links(ch, int(t), party_value)
                 ids, amt, conf, rule = demix.demix_amounts(

@@ -29,88 +29,17 @@ The party's outputs share its taint in proportion to value (haircut inside the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from chaintrail.analysis.coinjoin import MIXES, detect_coinjoins
+from chaintrail.analysis.demix_state import DemixState
 from chaintrail.analysis.trace_models import RULE_CONFIDENCE, Rule
 from chaintrail.store.arrays import ChainArrays
 
 MIN_EXIT_MIXES = 3  # an exit structure is the party's if it draws on this many party mixes
 SURE = 0.9  # a traced coin this confident is the party's own (remix evidence)
-
-
-@dataclass
-class DemixState:
-    """What one trace knows about the party's mixing: every mix its coins entered, and the
-    exit structure built from them (exit tx -> how many party mixes its structure draws on)."""
-
-    party_mixes: set[int] = field(default_factory=set)
-    exit_mixes: dict[int, int] = field(default_factory=dict)
-
-    def enter(self, chain: ChainArrays, mixes: np.ndarray, coinjoin_tx: np.ndarray) -> None:
-        """Record that the party's coins entered ``mixes`` and rebuild the exit structure."""
-        new = {int(t) for t in mixes} - self.party_mixes
-        if not new:
-            return
-        self.party_mixes |= new
-        self.exit_mixes = exit_structure(chain, sorted(self.party_mixes), coinjoin_tx)
-
-
-def _spenders(chain: ChainArrays, outs: np.ndarray) -> np.ndarray:
-    """The tx spending each output (-1 if unspent)."""
-    spent_by = chain.out_spent_by[outs]
-    res = np.full(outs.shape[0], -1, np.int64)
-    ok = spent_by >= 0
-    res[ok] = chain.in_tx[spent_by[ok]]
-    return res
-
-
-def exit_structure(chain: ChainArrays, mixes: list[int], coinjoin_tx: np.ndarray) -> dict[int, int]:
-    """For every consolidation (a one-output, non-mix tx) spending an output of ``mixes`` (an
-    *exit*): how many distinct ``mixes`` feed the exits joined with it. Two exits are joined
-    when their outputs are spent by one later (non-mix) tx, or when one spends the other's
-    output: the party gathering its coins in stages."""
-    feed: dict[int, set[int]] = {}
-    for m in mixes:
-        s = int(chain.tx_out_start[m])
-        outs = np.arange(s, s + int(chain.tx_n_out[m]), dtype=np.int64)
-        for sp in _spenders(chain, outs).tolist():
-            if sp >= 0 and not coinjoin_tx[sp] and int(chain.tx_n_out[sp]) == 1:
-                feed.setdefault(sp, set()).add(m)
-    if not feed:
-        return {}
-    exits = np.array(sorted(feed), dtype=np.int64)
-    parent = {int(t): int(t) for t in exits}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    by_next: dict[int, int] = {}
-    for t in exits.tolist():
-        s = int(chain.tx_out_start[t])
-        outs = np.arange(s, s + int(chain.tx_n_out[t]), dtype=np.int64)
-        for nxt in _spenders(chain, outs).tolist():
-            if nxt < 0 or coinjoin_tx[nxt]:
-                continue
-            if nxt in parent:  # one exit feeds another: a later consolidation stage
-                a, b = find(nxt), find(t)
-                if a != b:
-                    parent[b] = a
-            if nxt in by_next:
-                a, b = find(by_next[nxt]), find(t)
-                if a != b:
-                    parent[b] = a
-            else:
-                by_next[nxt] = t
-    groups: dict[int, set[int]] = {}
-    for t in exits.tolist():
-        groups.setdefault(find(t), set()).update(feed[t])
-    return {t: len(groups[find(t)]) for t in exits.tolist()}
 
 
 def mix_transactions(chain: ChainArrays) -> np.ndarray:
@@ -143,12 +72,6 @@ def _tx_inputs_prev(chain: ChainArrays, tx: int) -> np.ndarray:
     return chain.in_prev_out[s : s + int(chain.tx_n_in[tx])]
 
 
-def _tx_out_addrs(chain: ChainArrays, tx: int) -> np.ndarray:
-    s = int(chain.tx_out_start[tx])
-    a = chain.out_addr[s : s + int(chain.tx_n_out[tx])]
-    return a[a >= 0]
-
-
 def _decompose(amount: int, denoms: np.ndarray, tol: int) -> dict[int, int] | None:
     """Whole denominations (largest first) making up ``amount`` within ``tol``; None if not."""
     counts: dict[int, int] = {}
@@ -161,36 +84,22 @@ def _decompose(amount: int, denoms: np.ndarray, tol: int) -> dict[int, int] | No
     return counts if counts and 0 <= rest <= tol else None
 
 
-def party_links(
-    chain: ChainArrays,
-    tx: int,
-    party_outs: np.ndarray,
-    known_outs: np.ndarray,
-    coinjoin_tx: np.ndarray,
-    state: DemixState | None = None,
-    sure_outs: np.ndarray | None = None,
-) -> list[DemixLink]:
-    """The outputs of CoinJoin ``tx`` that belong to the party who spent ``party_outs`` into it.
-
-    ``known_outs`` (sorted) are coins already known to be the party's (traced so far),
-    ``sure_outs`` those traced with confidence >= ``SURE`` (default: ``known_outs``); ``state``
-    is the trace's :class:`DemixState` (the party's mixes and exit structure).
-    """
-    state = state or DemixState()
-    sure = known_outs if sure_outs is None else sure_outs
-    s = int(chain.tx_out_start[tx])
-    outs = np.arange(s, s + int(chain.tx_n_out[tx]), dtype=np.int64)
-    vals = chain.out_value[outs]
+def party_links(st: DemixState, tx: int, party_outs: np.ndarray) -> list[DemixLink]:
+    """The outputs of CoinJoin ``tx`` that belong to the party who spent ``party_outs`` into it
+    (``st``: the trace's :class:`DemixState`, with the coins known to be the party's and the
+    party's mixes)."""
+    outs = st.outputs(tx)
+    vals = st.out_value[outs]
     uniq, counts = np.unique(vals, return_counts=True)
     denoms = uniq[(counts >= 2) & (uniq > 0)]
     is_denom = np.isin(vals, denoms)
-    party_value = int(chain.out_value[party_outs].sum())
-    i0, n_in = int(chain.tx_in_start[tx]), int(chain.tx_n_in[tx])
-    v_in = int(chain.in_value[i0 : i0 + n_in].sum())
+    party_value = int(st.out_value[party_outs].sum())
+    i0, n_in = int(st.tx_in_start[tx]), int(st.tx_n_in[tx])
+    v_in = int(st.in_value[i0 : i0 + n_in].sum())
     tol = max(v_in - int(vals.sum()), party_value // 500, 1)
-    links = _amount_links(chain, tx, outs, vals, party_outs, party_value)
+    links = _amount_links(st, tx, vals, outs, party_outs, party_value)
     taken = np.array([lk.out_id for lk in links], dtype=np.int64)
-    party_value -= int(chain.out_value[taken].sum())
+    party_value -= int(st.out_value[taken].sum())
     free = ~np.isin(outs, taken)
 
     # toxic change: the change output that completes the party's denominations
@@ -203,7 +112,7 @@ def party_links(
         if split is not None:
             residual = party_value - c - sum(d * n for d, n in split.items())
             candidates.append((residual, int(outs[k]), split))
-    best = _pick_toxic_change(chain, candidates, outs, known_outs)
+    best = _pick_toxic_change(st, candidates, outs)
     if best is not None:
         share = 1.0 if len(candidates) == 1 or best[3] else 1.0 / len(candidates)
         conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE] * share
@@ -213,32 +122,30 @@ def party_links(
         expected = _decompose(party_value, denoms, tol) or {}
     else:
         expected = {}
-    known = np.union1d(known_outs, np.array([lk.out_id for lk in links], dtype=np.int64))
-
-    sure = np.union1d(sure, np.array([lk.out_id for lk in links], dtype=np.int64))
+    linked = {lk.out_id for lk in links}
     # a party with one coin in a one-coin-each mix has one output: two outputs of the mix spent
     # together belong to someone who brought two
-    lone = party_outs.shape[0] == 1 and _one_coin_each(chain, tx)
+    lone = party_outs.shape[0] == 1 and st.one_coin_each(tx)
     for d, k_d in expected.items():
         cand = outs[(vals == d) & free]
-        links.extend(_link_denomination(chain, cand, k_d, known, sure, coinjoin_tx, state, lone))
+        links.extend(_link_denomination(st, cand, k_d, linked, lone))
     return links
 
 
 def _amount_links(
-    chain: ChainArrays,
+    st: DemixState,
     tx: int,
-    outs: np.ndarray,
     vals: np.ndarray,
+    outs: np.ndarray,
     party_outs: np.ndarray,
     party_value: int,
 ) -> list[DemixLink]:
     """``amount``: outputs worth more than any input the party did not bring, which nobody
     else in the mix could have funded with one coin (a whale in a WabiSabi round), largest
     first while they fit in the party's value."""
-    i0, n_in = int(chain.tx_in_start[tx]), int(chain.tx_n_in[tx])
-    prev = chain.in_prev_out[i0 : i0 + n_in]
-    others = chain.in_value[i0 : i0 + n_in][~np.isin(prev, party_outs)]
+    i0, n_in = int(st.tx_in_start[tx]), int(st.tx_n_in[tx])
+    prev = st.in_prev_out[i0 : i0 + n_in]
+    others = st.in_value[i0 : i0 + n_in][~np.isin(prev, party_outs)]
     top = int(others.max()) if others.size else 0
     links: list[DemixLink] = []
     left = party_value
@@ -253,10 +160,7 @@ def _amount_links(
 
 
 def _pick_toxic_change(
-    chain: ChainArrays,
-    candidates: list[tuple[int, int, dict[int, int]]],
-    mix_outs: np.ndarray,
-    known_outs: np.ndarray,
+    st: DemixState, candidates: list[tuple[int, int, dict[int, int]]], mix_outs: np.ndarray
 ) -> tuple[int, int, dict[int, int], bool] | None:
     """The party's change among outputs that each complete whole denominations.
 
@@ -269,42 +173,27 @@ def _pick_toxic_change(
     if not candidates:
         return None
     if len(candidates) > 1:
+        mix_set = set(mix_outs.tolist())
         linked = []
         for cand in candidates:
-            sp = _spender(chain, cand[1])
+            sp = int(st.spenders(np.array([cand[1]]))[0])
             if sp < 0:
                 continue
-            prev = _tx_inputs_prev(chain, sp)
-            others = prev[prev != cand[1]]
-            if np.isin(others, mix_outs).any() or np.isin(others, known_outs).any():
+            others = [p for p in st.inputs_prev(sp).tolist() if p != cand[1]]
+            if any(p in mix_set or p in st.known for p in others):
                 linked.append(cand)
         if len(linked) == 1:
             return (*linked[0], True)
     return (*min(candidates), False)
 
 
-def _one_coin_each(chain: ChainArrays, tx: int) -> bool:
-    """A Whirlpool-style mix: as many inputs as outputs, every output of one value (each
-    party brings one coin)."""
-    n = int(chain.tx_n_out[tx])
-    s = int(chain.tx_out_start[tx])
-    vals = chain.out_value[s : s + n]
-    return int(chain.tx_n_in[tx]) == n and bool((vals == vals[0]).all())
-
-
 def _link_denomination(
-    chain: ChainArrays,
-    cand: np.ndarray,
-    k_d: int,
-    known: np.ndarray,
-    sure: np.ndarray,
-    coinjoin_tx: np.ndarray,
-    state: DemixState,
-    lone: bool = False,
+    st: DemixState, cand: np.ndarray, k_d: int, linked: set[int], lone: bool = False
 ) -> list[DemixLink]:
     """Pick ``k_d`` of the postmix outputs ``cand`` by the strongest evidence available
-    (``lone``: the party has exactly one of them, so outputs spent together are not its)."""
-    spenders = _spenders(chain, cand.astype(np.int64))
+    (``linked``: this mix's outputs already linked to the party by amount or toxic change;
+    ``lone``: the party has exactly one of them, so outputs spent together are not its)."""
+    spenders = st.spenders(cand.astype(np.int64))
     cand_set = set(int(e) for e in cand)
     evidence: dict[int, Rule] = {}
     still_open: list[int] = []  # unspent, or remixed without evidence: the coin may be there
@@ -312,28 +201,28 @@ def _link_denomination(
         if sp < 0:
             still_open.append(e)
             continue
-        prev = _tx_inputs_prev(chain, sp)
-        others = prev[prev != e]
-        siblings = sum(int(p) in cand_set for p in others)
-        if coinjoin_tx[sp]:
-            if not _one_coin_each(chain, sp) and (siblings or np.isin(others, sure).any()):
+        others = [p for p in st.inputs_prev(sp).tolist() if p != e]
+        siblings = sum(p in cand_set for p in others)
+        if st.coinjoin_tx[sp]:
+            sure = siblings or any(p in st.sure or p in linked for p in others)
+            if not st.one_coin_each(sp) and sure:
                 evidence[e] = Rule.REMIX
             else:
                 still_open.append(e)
-        elif np.isin(others, known).any():
+        elif any(p in st.known or p in linked for p in others):
             evidence[e] = Rule.COSPEND
         elif siblings and lone:
             continue  # someone else's pair: neither linked nor open
         elif siblings:
             evidence[e] = Rule.CONSOLIDATION
-        elif state.exit_mixes.get(sp, 0) >= MIN_EXIT_MIXES:
+        elif st.exit_mixes(sp) >= MIN_EXIT_MIXES:
             evidence[e] = Rule.EXIT_CONSOLIDATION
     # common destination: spends of different postmix outputs paying the same address
     dest_of: dict[int, set[int]] = {}
     for e, sp in zip(cand.tolist(), spenders.tolist(), strict=True):
-        if sp >= 0 and e not in evidence and not coinjoin_tx[sp]:
-            for a in _tx_out_addrs(chain, int(sp)):
-                dest_of.setdefault(int(a), set()).add(e)
+        if sp >= 0 and e not in evidence and not st.coinjoin_tx[sp]:
+            for a in st.out_addrs(sp).tolist():
+                dest_of.setdefault(a, set()).add(e)
     for group in dest_of.values():
         if len(group) >= 2:
             for e in group:
@@ -354,10 +243,10 @@ def _link_denomination(
         links.extend(DemixLink(e, rule, RULE_CONFIDENCE[rule] * share, share) for e in tier)
         need -= take
     if need > 0:
-        linked = {lk.out_id for lk in links}
-        rest = [e for e in still_open if e not in linked]
+        done = {lk.out_id for lk in links}
+        rest = [e for e in still_open if e not in done]
         if not rest:
-            rest = [int(e) for e in cand if int(e) not in linked]
+            rest = [int(e) for e in cand if int(e) not in done]
         if rest:
             share = min(1.0, need / len(rest))
             links.extend(DemixLink(e, Rule.ANONYMITY_SET, share, share) for e in rest)
