@@ -108,6 +108,25 @@ def load_truth(chain: Path, store: Any) -> dict[str, np.ndarray]:
     return {"entity": entity, "kind": kind, "change_vout": change_vout}
 
 
+# the default change set before this evaluation existed (issue 4), run as it was: without
+# the payjoin_like and multiparty detectors and without the absorb guard
+PREVIOUS_DEFAULT = (
+    "multi-input,change:fingerprint_exclusion>fingerprint_exclusion&power_of_ten"
+    ">fingerprint_exclusion&fresh_address&address_type&few_outputs"
+)
+
+
+def previous_scores(store: Any, truth: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Pairwise scores of :data:`PREVIOUS_DEFAULT` the way it ran before (see there)."""
+    from chaintrail.analysis.cluster_metrics import pairwise_scores
+    from chaintrail.analysis.clustering import cluster_arrays, plain_arrays
+    from chaintrail.analysis.coinjoin import MULTIPARTY, PAYJOIN_LIKE
+
+    state = cluster_arrays(plain_arrays(store.arrays()), PREVIOUS_DEFAULT, absorb_ratio=0,
+                           ignore_detectors=PAYJOIN_LIKE | MULTIPARTY)  # fmt: skip
+    return pairwise_scores(state.labels, truth["entity"])
+
+
 def evaluate_sets(
     store: Any, truth: dict[str, np.ndarray], sets: list[str], guard: int | None = None
 ) -> list[dict]:
@@ -241,6 +260,9 @@ def matrix(args: argparse.Namespace) -> int:
         per_variant.setdefault(variant, []).extend(rows)
         for r in pick_scores(store, truth, exprs):
             picks.setdefault(r["heuristic"], []).append(r)
+        prev = previous_scores(store, truth)
+        per_variant[variant].append({"set": "previous", **prev, "recall_gain_share": 0.0,
+                                     "coinjoins_missed": 0, "coinjoin_cross_entity": 0})  # fmt: skip
         d = next(r for r in rows if r["set"] == sets[-1])
         print(f"{variant} seed {seed}: default precision {d['precision']:.4f} recall "
               f"{d['recall']:.4f} impure {d['impure_clusters']}", file=sys.stderr, flush=True)  # fmt: skip
@@ -250,19 +272,25 @@ def matrix(args: argparse.Namespace) -> int:
     print("| variant | set | precision (min / mean) | recall | gain share | impure clusters | "
           "largest cluster | CoinJoins/PayJoins missed | cross-entity mixes |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
-    labels = {"multi-input": "multi-input", sets[-1]: "default"}
+    labels = {"multi-input": "multi-input", sets[-1]: "default",
+              "previous": "previous default (issue 4)"}  # fmt: skip
     for variant, rows in per_variant.items():
         for spec, label in labels.items():
             sub = [r for r in rows if r["set"] == spec]
             p = [r["precision"] for r in sub]
-            print(
-                f"| {variant} | {label} | {min(p):.4f} / {np.mean(p):.4f} | "
-                f"{np.mean([r['recall'] for r in sub]):.4f} | "
+            tail = (
                 f"{np.mean([r['recall_gain_share'] for r in sub]):.2f} | "
                 f"{sum(r['impure_clusters'] for r in sub):,} | "
                 f"{max(r['largest_cluster'] for r in sub):,} | "
                 f"{sum(r['coinjoins_missed'] for r in sub):,} | "
                 f"{sum(r['coinjoin_cross_entity'] for r in sub):,} |"
+            )
+            if spec == "previous":
+                tail = f"- | {sum(r['impure_clusters'] for r in sub):,} | " \
+                       f"{max(r['largest_cluster'] for r in sub):,} | - | - |"  # fmt: skip
+            print(
+                f"| {variant} | {label} | {min(p):.4f} / {np.mean(p):.4f} | "
+                f"{np.mean([r['recall'] for r in sub]):.4f} | {tail}"
             )
     print()
     print("| heuristic | pairwise precision (min / mean over chains) | pairwise recall | "

@@ -199,6 +199,7 @@ def cluster_arrays(
     *,
     guard_size: int = DEFAULT_GUARD_SIZE,
     absorb_ratio: int = ABSORB_RATIO,
+    ignore_detectors: int = 0,
     progress: Progress | None = None,
 ) -> ClusterState:
     """Cluster every address of ``arrays`` (extending ``previous`` if given and reusable).
@@ -210,13 +211,15 @@ def cluster_arrays(
     ``>= guard_size`` addresses or when the change side has ``>= ABSORB_MIN`` addresses and
     more than ``absorb_ratio`` times the sender's (0: off). Both guards judge cluster sizes as
     they are when the tx is processed, so an incremental run may decide a guarded merge
-    differently from a full one.
+    differently from a full one. ``ignore_detectors`` (a bit mask of ``DETECTORS``) switches
+    detectors off, to measure what they change.
     """
     arrays = plain_arrays(arrays)
     change = parse_heuristic_set(heuristics)
     canonical = "multi-input" + ("" if change is None else f",change:{format_expr(change)}")
-    if previous is not None and not is_reusable(
-        previous, arrays, canonical, guard_size, absorb_ratio
+    if previous is not None and (
+        not is_reusable(previous, arrays, canonical, guard_size, absorb_ratio)
+        or previous.meta.get("ignore_detectors", 0) != ignore_detectors
     ):
         previous = None
     lo = previous.last_tx if previous is not None else 0
@@ -235,7 +238,7 @@ def cluster_arrays(
         counts = {}
         refused_log = empty_refused()
         links_log = LINKS_SCHEMA.empty_table()
-    verdict[lo:hi] = detect_coinjoins(arrays, lo, hi)
+    verdict[lo:hi] = detect_coinjoins(arrays, lo, hi) & ~np.uint8(ignore_detectors)
     skip = (verdict & MERGE_BLOCKING) != 0
     multi = 0
     for start in range(lo, hi, CHUNK_TXS):
@@ -276,6 +279,7 @@ def cluster_arrays(
         "counts": counts,
         "change_levels": [] if change is None else [pretty_expr(x) for x in cascade_levels(change)],
         "absorb_guard": [ABSORB_MIN, absorb_ratio],
+        "ignore_detectors": ignore_detectors,
     }
     return ClusterState(
         parent, rank, labels, verdict, refused_log, meta, links=links_log if change else None
