@@ -33,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from chaintrail.analysis.trace_models import Rule, TraceParams
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
     from chaintrail.store import ChainStore
 
-    ctx = open_context(ChainStore.open(prepare_store(args.chain)))
+    ctx = open_trace_context(ChainStore.open(prepare_store(args.chain)))
     mixes = ctx.tracer.coinjoin_tx
     scenarios = json.loads((args.chain / "truth" / "scenarios.json").read_text())["scenarios"]
     print(f"chain {args.chain}: {ctx.chain.n_txs:,} txs; best of {args.repeat}")

@@ -53,10 +53,10 @@ def evaluate(
 ) -> list[dict]:
     """Per-scenario scores (see module docstring and ``trace_eval.score_scenarios``)."""
     from chaintrail.analysis.trace_eval import score_scenarios
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
     from chaintrail.store import ChainStore
 
-    ctx = open_context(ChainStore.open(prepare_store(chain_dir)))
+    ctx = open_trace_context(ChainStore.open(prepare_store(chain_dir)))
     truth = json.loads((chain_dir / "truth" / "scenarios.json").read_text())["scenarios"]
     return score_scenarios(ctx, truth, hops=hops, demix=demix, min_confidence=min_confidence)
 

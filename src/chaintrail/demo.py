@@ -13,11 +13,16 @@ repeat it by hand):
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +32,7 @@ from rich.table import Table
 from chaintrail.amounts import btc
 
 console = Console()
+_quiet = False  # --compile-only: run the steps without showing them
 GENESIS_ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
 HAL_TX = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
 
@@ -36,9 +42,9 @@ def _chaintrail(*args: str, capture: bool = False) -> str:
     shown = " ".join(["chaintrail", *args])
     console.print(f"[bold cyan]$ {shown}[/]")
     exe = [sys.executable, "-m", "chaintrail", *args]
-    proc = subprocess.run(exe, text=True, capture_output=capture)
+    proc = subprocess.run(exe, text=True, capture_output=capture or _quiet)
     if proc.returncode != 0:
-        if capture:
+        if capture or _quiet:
             sys.stderr.write(proc.stderr)
         raise SystemExit(f"demo step failed: {shown} (exit {proc.returncode})")
     return proc.stdout if capture else ""
@@ -147,24 +153,78 @@ def step_next(store: Path, ransom: dict) -> None:
     )
 
 
+class _StepClock:
+    """Wall time of each demo step, shown at the end (the first run on a machine also
+    compiles numba's kernels: the ingest and simulate lines say how long that took)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the block as step ``name``."""
+        t0 = time.monotonic()
+        yield
+        self.seconds[name] = time.monotonic() - t0
+
+    def show(self) -> None:
+        """Print the steps' times and their total."""
+        table = Table(title="demo timings (wall clock)", title_justify="left")
+        table.add_column("step")
+        table.add_column("seconds", justify="right")
+        for name, sec in self.seconds.items():
+            table.add_row(name, f"{sec:.1f}")
+        table.add_row("total", f"{sum(self.seconds.values()):.1f}")
+        console.print(table)
+
+
+def compile_kernels() -> None:
+    """Run every demo step on a tiny case in a temporary folder, so numba compiles the kernels
+    (on-disk cache) now, at install time, instead of during the demo; print how long it took."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        global console, _quiet
+        shown, console, _quiet = console, Console(file=io.StringIO()), True
+        try:
+            step_mainnet(out)
+            store, ransom = step_simulate(out, "tiny", 1)
+            step_attribute_and_cluster(out, store, ransom)
+            step_trace(store, ransom)
+        finally:
+            console, _quiet = shown, False
+    console.print(f"compiled numba's kernels in {time.monotonic() - t0:.0f} s (once per install)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the demo into ``--out`` (default ./demo-output), replacing an earlier run there."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("demo-output"))
     ap.add_argument("--preset", default="small")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--compile-only", action="store_true",
+                    help="compile numba's kernels (a tiny case in a temporary folder), show nothing else")
     args = ap.parse_args(argv)
+    if args.compile_only:
+        compile_kernels()
+        return
     out: Path = args.out
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     os.environ.setdefault("COLUMNS", "120")
-    step_mainnet(out)
-    store, ransom = step_simulate(out, args.preset, args.seed)
-    step_attribute_and_cluster(out, store, ransom)
-    step_trace(store, ransom)
+    clock = _StepClock()
+    with clock.step("1. real blocks"):
+        step_mainnet(out)
+    with clock.step("2. simulate + ingest"):
+        store, ransom = step_simulate(out, args.preset, args.seed)
+    with clock.step("3. tags + clusters"):
+        step_attribute_and_cluster(out, store, ransom)
+    with clock.step("4. trace"):
+        step_trace(store, ransom)
     step_next(store, ransom)
     console.rule("done")
+    clock.show()
     console.print(
         f"Everything the demo wrote is in [bold]{out}/[/]: the real-blocks store "
         f"({out}/mainnet-store), the simulated chain and its truth ({out}/sim), and the "

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-from numba import njit
 
 from chaintrail.analysis.coinjoin import MERGE_BLOCKING
+from chaintrail.kernels import kernel
 from chaintrail.store.arrays import ChainArrays
 
 MULTI_INPUT = "multi-input"
@@ -71,7 +71,7 @@ class ClusterEvidence:
         }
 
 
-@njit(cache=True)
+@kernel()
 def _components(local_in, tx_starts, tx_counts, n):  # type: ignore[no-untyped-def]
     """Union-find over ``n`` local ids: each tx's local input ids are one set; root per id."""
     parent = np.arange(n)

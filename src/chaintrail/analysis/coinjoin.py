@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from chaintrail.chains.model import ScriptType
+from chaintrail.kernels import kernel
 from chaintrail.store.arrays import ChainArrays
 
 COIN = 100_000_000
@@ -67,7 +67,7 @@ class TxFeatures:
     n_round: np.ndarray  # addressed outputs worth a multiple of ROUND_SAT
 
 
-@njit(cache=True)
+@kernel()
 def _features_kernel(
     tx_in_start,
     tx_n_in,

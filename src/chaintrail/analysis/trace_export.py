@@ -1,7 +1,7 @@
-"""Export a :class:`TraceResult` as JSON, CSV, GraphML or GEXF (Gephi, Maltego, yEd import these).
+"""Render a :class:`TraceResult` as JSON, CSV, GraphML or GEXF (Gephi, Maltego, yEd import these).
 
-Amounts are integer satoshis in every format. Files are written to a temp file and renamed, so
-an interrupted export never leaves half a file.
+Amounts are integer satoshis in every format. Which format a file gets and how it is written
+(atomically, never over what should not be replaced) is :mod:`chaintrail.intel.trace_formats`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import asdict
-from pathlib import Path
 
 from chaintrail.analysis.trace_models import TraceResult
-from chaintrail.atomicfile import write_text_atomic
-from chaintrail.errors import UsageError
+from chaintrail.times import utc_iso
 
-FORMATS = ("json", "csv", "graphml", "gexf")
 _NODE_ATTRS = (  # name, graphml type, gexf type
     ("kind", "string", "string"),
     ("cluster_id", "long", "long"),
@@ -38,8 +35,12 @@ _EDGE_ATTRS = (
 
 
 def result_dict(result: TraceResult) -> dict:
-    """The result as plain JSON-ready data (what ``--json`` prints)."""
-    return asdict(result)
+    """The result as plain JSON-ready data (what ``--json`` prints); every unix time has its
+    ISO 8601 UTC form beside it (``*_utc``)."""
+    doc = asdict(result)
+    for e in doc["edges"]:
+        e["first_time_utc"], e["last_time_utc"] = utc_iso(e["first_time"]), utc_iso(e["last_time"])
+    return doc
 
 
 def to_json(result: TraceResult) -> str:
@@ -52,18 +53,24 @@ def to_csv(result: TraceResult) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
-        ["record", "source", "target", "amount", "txids", "first_time", "last_time", "rules",
-         "confidence", "label", "category", "reasons", "paths"]
+        ["record", "source", "target", "amount", "txids", "first_time", "last_time",
+         "first_time_utc", "last_time_utc", "rules", "confidence", "label", "category", "reasons",
+         "paths"]
     )  # fmt: skip
     for e in result.edges:
         w.writerow(
             ["edge", e.source, e.target, e.amount, " ".join(e.txids), e.first_time, e.last_time,
-             " ".join(e.rules), e.confidence, "", "", "", ""]
+             utc_iso(e.first_time), utc_iso(e.last_time), " ".join(e.rules), e.confidence, "", "",
+             "", ""]
         )  # fmt: skip
     for t in result.terminals:
+        first = t.deposits[0]["time"] if t.deposits else None
+        last = t.deposits[-1]["time"] if t.deposits else None
         w.writerow(
-            ["terminal", "", t.address, t.amount, "", "", "", "", t.confidence, t.label or "",
-             t.category or "", " ".join(t.reasons), " | ".join(" ".join(p) for p in t.paths)]
+            ["terminal", "", t.address, t.amount, " ".join(d["txid"] for d in t.deposits),
+             first or "", last or "", utc_iso(first) or "", utc_iso(last) or "", "", t.confidence,
+             t.label or "", t.category or "", " ".join(t.reasons),
+             " | ".join(" ".join(p) for p in t.paths)]
         )  # fmt: skip
     return buf.getvalue()
 
@@ -130,19 +137,3 @@ def to_gexf(result: TraceResult) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
-
-_WRITERS = {"json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
-
-
-def render(result: TraceResult, fmt: str) -> str:
-    """The result in format ``fmt`` (one of :data:`FORMATS`)."""
-    if fmt not in _WRITERS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return _WRITERS[fmt](result)
-
-
-def write_export(result: TraceResult, fmt: str, path: Path) -> None:
-    """Write the export to ``path`` atomically (temp file in the same folder, then rename)."""
-    text = render(result, fmt)
-    path = Path(path)
-    write_text_atomic(path, text)

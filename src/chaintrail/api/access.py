@@ -15,10 +15,11 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
+from chaintrail.api.docs import ASSET_PATH
 from chaintrail.api.keys import KeyIndex
 from chaintrail.api.ratelimit import TokenBuckets
 
-OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz"})
+OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/healthz"})
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
@@ -62,7 +63,8 @@ class AccessMiddleware:
         self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS":
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS" \
+                or scope["path"].startswith(ASSET_PATH):  # fmt: skip
             await self.app(scope, receive, send)
             return
         rate: float | None = None

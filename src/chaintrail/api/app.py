@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
+from chaintrail.api.docs import add_docs
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.errors import (
@@ -73,7 +74,8 @@ def _one_line(exc: RequestValidationError) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
         where = err["loc"][0] if err.get("loc") else "request"
-        parts.append(f"{where} parameter {'.'.join(loc) or '?'!r}: {err.get('msg', 'invalid')}")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")  # our validators' text
+        parts.append(f"{where} parameter {'.'.join(loc)!r}: {msg}" if loc else f"{where}: {msg}")
     return "; ".join(parts) or "invalid request"
 
 
@@ -122,6 +124,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     from chaintrail.api.services.context import ServiceContext
 
     app = FastAPI(
+        docs_url=None,  # served by api/docs.py from shipped files (no CDN)
+        redoc_url=None,  # ReDoc would load from a CDN
         title="chaintrail investigation API",
         version=__version__,
         description=DESCRIPTION,
@@ -141,6 +145,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.ctx = ServiceContext(settings.store_dir)
     _install_error_handlers(app)
     register_routes(app)
+    add_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

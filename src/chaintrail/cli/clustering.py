@@ -12,16 +12,19 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chaintrail.atomicfile import atomic_output
+from chaintrail.atomicfile import atomic_output, check_output_target
 from chaintrail.cli.common import (
     DEFAULT_STORE,
+    ForceOption,
     JsonOption,
     StoreOption,
     btc,
     console,
     emit_json,
     err_console,
+    styled,
 )
+from chaintrail.times import utc_iso
 
 EXPORT_CHUNK = 1 << 16
 
@@ -76,7 +79,7 @@ def cluster(
     parse_heuristic_set(spec)  # fail on a bad expression before any work
     st = _open(store)
     with Progress(
-        TextColumn("[bold]cluster {task.fields[phase]}"),
+        TextColumn("cluster {task.fields[phase]}", style="bold", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
@@ -113,7 +116,7 @@ def cluster(
         emit_json(summary)
         return
     console.print(
-        f"[bold]{summary['clusters']:,}[/] clusters from {summary['addresses']:,} addresses "
+        f"{summary['clusters']:,} clusters from {summary['addresses']:,} addresses "
         f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)\n"
         f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}\n"
         f"multi-input merges: {summary['multi_input_merges']:,}  change merges: "
@@ -134,15 +137,16 @@ def cluster(
 def export(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (address,cluster_id).")],
     store: StoreOption = DEFAULT_STORE,
+    force: ForceOption = False,
 ) -> None:
     """Write ``address,cluster_id`` for every address of the last clustering run."""
     from chaintrail.analysis.clustering import load_clusters
 
+    check_output_target(out, force=force)
     st = _open(store)
     labels = load_clusters(st).labels
-    out.parent.mkdir(parents=True, exist_ok=True)
     with (
-        atomic_output(out, newline="") as fh,
+        atomic_output(out, newline="", force=force) as fh,
         Progress(console=err_console, disable=not err_console.is_terminal) as bar,
     ):
         task = bar.add_task("export", total=labels.shape[0])
@@ -189,7 +193,9 @@ def cluster_info(
         "total_sent": row["total_sent"],
         "balance": row["balance"],
         "first_seen": row["first_seen"],
+        "first_seen_utc": utc_iso(row["first_seen"]),
         "last_seen": row["last_seen"],
+        "last_seen_utc": utc_iso(row["last_seen"]),
         "script_types": {k[2:]: v for k, v in row.items() if k.startswith("n_") and v},
         "addresses": addresses,
     }
@@ -209,7 +215,8 @@ def cluster_info(
     for key in ("size", "total_received", "total_sent", "balance"):
         value = info[key]
         out.add_row(key, f"{value:,}" if key == "size" else btc(value))
-    out.add_row("first/last seen", f"{info['first_seen']} .. {info['last_seen']}")
+    out.add_row("first/last seen", f"{info['first_seen_utc']} .. {info['last_seen_utc']} "
+                f"(unix {info['first_seen']} .. {info['last_seen']})")  # fmt: skip
     out.add_row("script types", ", ".join(f"{k}: {v}" for k, v in info["script_types"].items()))
     if info["labels"]:
         out.add_row(
@@ -220,7 +227,7 @@ def cluster_info(
             ),
         )
     if info["conflicting_actors"]:
-        out.add_row("[red]conflicting actors[/]", ", ".join(a["actor"] for a in info["actors"]))
+        out.add_row(styled("conflicting actors", "red"), ", ".join(a["actor"] for a in info["actors"]))
     ev = info["evidence"]
     rests = [
         f"multi-input: {ev['multi_input_components']:,} component(s), the largest "

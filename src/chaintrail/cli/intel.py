@@ -13,14 +13,15 @@ from rich.table import Table
 
 from chaintrail.cli.common import (
     DEFAULT_STORE,
+    ForceOption,
     JsonOption,
     StoreOption,
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.errors import UsageError
-from chaintrail.intel.views import subject_tags
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
                        no_args_is_help=True)  # fmt: skip
@@ -39,6 +40,12 @@ def _date(value: str | None, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise UsageError(f"--{name}: expected a date YYYY-MM-DD, got {value!r}") from exc
+
+
+def _warn(warnings: list[str]) -> None:
+    """Print each warning of an answer in yellow on stderr."""
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
 
 
 @tags_app.command("import")
@@ -60,7 +67,7 @@ def tags_import(
     from chaintrail.intel.importer import collect, import_paths
 
     total = len(collect(list(paths)))
-    bar = Progress(TextColumn("[bold]import"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+    bar = Progress(TextColumn("import", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}", markup=False),
                    TimeElapsedColumn(), console=err_console, disable=json_out or not err_console.is_terminal)  # fmt: skip
     with bar:
         task = bar.add_task("", total=total)
@@ -75,10 +82,10 @@ def tags_import(
         f"{summary.csv_files} CSVs; {summary.duplicates} duplicates dropped, {summary.n_warnings} warnings"
     )
     for w in summary.warnings[:10]:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
     if summary.n_warnings > 10:
         err_console.print(
-            f"[yellow]... {summary.n_warnings - 10} more warnings (use --json to see 50)[/]"
+            styled(f"... {summary.n_warnings - 10} more warnings (use --json to see 50)", "yellow")
         )
 
 
@@ -91,24 +98,35 @@ def tags_show(
     json_out: JsonOption = False,
 ) -> None:
     """Every tag on an address, transaction or cluster (also for addresses not yet on chain)."""
+    from chaintrail.intel.views import subject_tags
+
     res = subject_tags(store, ref.strip())
     if json_out:
         emit_json(res)
         return
     if not res["tags"]:
         console.print(f"no tags for {res['subject_type']} {res['subject']}")
+        _warn(res["warnings"])
         return
-    table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
-    for col in ("label", "category", "actor", "confidence", "source", "tlp", "pack"):
-        table.add_column(col, overflow="fold")
+    on_cluster = res["subject_type"] == "cluster"
+    rows: dict[tuple[str, ...], int] = {}  # the same tag stated again (re-imports, packs) is one row
     for t in res["tags"]:
-        table.add_row(t["label"], t.get("abuse") or t.get("category") or "", t.get("actor") or "",
-                      f"{t['confidence']} ({t['confidence_level']})", t.get("source") or "", t.get("tlp") or "",
-                      t.get("pack_id") or "")  # fmt: skip
+        row = (t["label"], t.get("abuse") or t.get("category") or "", t.get("actor") or "",
+               f"{t['confidence']} ({t['confidence_level']})", t.get("source") or "", t.get("tlp") or "",
+               t.get("pack_id") or "")  # fmt: skip
+        if on_cluster:
+            row = (t.get("inherited_from") or "(the cluster)", *row)
+        rows[row] = rows.get(row, 0) + 1
+    table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
+    cols = ["label", "category", "actor", "confidence", "source", "tlp", "pack", "times"]
+    for col in (["on address", *cols] if on_cluster else cols):
+        table.add_column(col, overflow="fold", justify="right" if col == "times" else "left")
+    for row, n in rows.items():
+        table.add_row(*row, str(n))
     console.print(table)
     if res.get("conflicting_actors"):
         console.print(
-            f"[yellow]conflicting actors in this cluster:[/] {', '.join(a['actor'] for a in res['actors'])}"
+            styled("conflicting actors in this cluster:", "yellow"), ", ".join(a["actor"] for a in res["actors"])
         )
 
 
@@ -118,32 +136,30 @@ def tags_sanctioned(
     on: Annotated[
         str | None, typer.Option("--on", help="The day to check (YYYY-MM-DD), default today.")
     ] = None,
+    currency: Annotated[
+        str, typer.Option("--currency", help="Currency of the address (BTC, ETH, LTC ...).")
+    ] = "BTC",
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Was this address on a sanctions list on that day? (exit 0 either way; see the answer)."""
-    from chaintrail.intel.addresscheck import canonical_address
-    from chaintrail.intel.store import IntelStore
+    """Was this address on an imported sanctions list on that day? Exit 0 either way (see the
+    answer); an error when no list is imported or the address is invalid."""
+    from chaintrail.intel.sanctions import sanctions_check
 
     day = _date(on, "on") or dt.date.today()
-    with IntelStore.open(store, read_only=True) as st:
-        hits = st.list_hits(canonical_address(address.strip()), day)
-        versions = st.list_versions()
-    known = min((v["version"] for v in versions), default=None)
-    res = {"address": address, "on": day.isoformat(), "sanctioned": bool(hits),
-           "lists": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in h.items()} for h in hits],
-           "lists_known_from": known.isoformat() if known else None}  # fmt: skip
+    res = sanctions_check(store, address.strip(), day, currency)
     if json_out:
         emit_json(res)
         return
-    if hits:
-        console.print(f"[bold red]SANCTIONED[/] on {day}: {address}")
+    if res["sanctioned"]:
+        console.print(styled("SANCTIONED", "bold red"), f"on {day}: {address}")
         for h in res["lists"]:
             console.print(
                 f"  {h['list_id']} (version {h['version']}, listed since {h['listed_since'] or '?'}): {h['label']}"
             )
     else:
         console.print(f"not on any imported sanctions list on {day}: {address}")
+    _warn(res["warnings"])
 
 
 @tags_app.command("add")
@@ -182,8 +198,10 @@ def tags_add(
 @tags_app.command("packs")
 def tags_packs(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:
     """Imported packs and lists with their counts."""
+    from chaintrail.intel.coverage import require_store
     from chaintrail.intel.store import IntelStore
 
+    require_store(store)
     with IntelStore.open(store, read_only=True) as st:
         rows = [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
@@ -266,9 +284,10 @@ def link_show(
     json_out: JsonOption = False,
 ) -> None:
     """Everything within DEPTH links of an entity (default 2)."""
+    from chaintrail.intel.coverage import require_store
     from chaintrail.intel.offchain import neighbourhood
 
-    res = neighbourhood(store, ref, depth)
+    res = neighbourhood(require_store(store), ref, depth)
     if json_out:
         emit_json(res)
         return
@@ -286,8 +305,7 @@ def link_show(
     for lk in res["links"]:
         when = lk.get("observed_at") or lk.get("valid_from") or ""
         console.print(
-            f"  {lk['src']} -[{lk['relation']}]-> {lk['dst']}  {when}  conf {lk['confidence']}  {lk.get('evidence') or ''}",
-            markup=False,
+            f"  {lk['src']} -[{lk['relation']}]-> {lk['dst']}  {when}  conf {lk['confidence']}  {lk.get('evidence') or ''}"
         )
 
 
@@ -304,10 +322,10 @@ OutOption = Annotated[Path, typer.Option("--out", help="Output file.")]
 
 
 def _export_cmd(fmt: str, store: Path, address: list[str] | None, cluster: list[int] | None, tx: list[str] | None,
-                out: Path, json_out: bool) -> None:  # fmt: skip
+                out: Path, force: bool, json_out: bool) -> None:  # fmt: skip
     from chaintrail.intel.exchange import export_file
 
-    counts = export_file(fmt, store, out, address=address, cluster=cluster, tx=tx)
+    counts = export_file(fmt, store, out, address=address, cluster=cluster, tx=tx, force=force)
     if json_out:
         emit_json({"format": fmt, "out": str(out), **counts})
     else:
@@ -326,28 +344,31 @@ def _import_cmd(fmt: str, file: Path, store: Path, json_out: bool) -> None:
         console.print(f"imported {fmt} {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         if skipped:
             kinds = ", ".join(f"{n} {t}" for t, n in skipped.items())
-            err_console.print(f"[yellow]skipped objects chaintrail does not store:[/] {kinds}")
+            err_console.print(styled("skipped objects chaintrail does not store:", "yellow"), kinds)
 
 
 @export_app.command("stix")
 def export_stix(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
-                tx: SelTx = None, out: OutOption = Path("chaintrail-stix.json"), json_out: JsonOption = False) -> None:  # fmt: skip
+                tx: SelTx = None, out: OutOption = Path("chaintrail-stix.json"), force: ForceOption = False,
+                json_out: JsonOption = False) -> None:  # fmt: skip
     """STIX 2.1 bundle of the selected (default: all) tags, wallets, transactions and links."""
-    _export_cmd("stix", store, address, cluster, tx, out, json_out)
+    _export_cmd("stix", store, address, cluster, tx, out, force, json_out)
 
 
 @export_app.command("misp")
 def export_misp(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
-                tx: SelTx = None, out: OutOption = Path("chaintrail-misp.json"), json_out: JsonOption = False) -> None:  # fmt: skip
+                tx: SelTx = None, out: OutOption = Path("chaintrail-misp.json"), force: ForceOption = False,
+                json_out: JsonOption = False) -> None:  # fmt: skip
     """MISP event (coin-address, btc-wallet, btc-transaction objects) of the selection."""
-    _export_cmd("misp", store, address, cluster, tx, out, json_out)
+    _export_cmd("misp", store, address, cluster, tx, out, force, json_out)
 
 
 @export_app.command("csv")
 def export_csv(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
-               tx: SelTx = None, out: OutOption = Path("chaintrail-tags.csv"), json_out: JsonOption = False) -> None:  # fmt: skip
+               tx: SelTx = None, out: OutOption = Path("chaintrail-tags.csv"), force: ForceOption = False,
+               json_out: JsonOption = False) -> None:  # fmt: skip
     """CSV of the selected tags."""
-    _export_cmd("csv", store, address, cluster, tx, out, json_out)
+    _export_cmd("csv", store, address, cluster, tx, out, force, json_out)
 
 
 @import_app.command("stix")

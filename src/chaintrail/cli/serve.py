@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.errors import UsageError
 
@@ -54,11 +57,28 @@ def serve_command(
     store_dir = store
     if not (store_dir / "MANIFEST.json").exists():
         raise UsageError(f"store {store_dir}: no chain store here (run 'chaintrail ingest' first)")
-    err_console.print(
-        f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: "
-        f"http://{host}:{port}/api, docs: /docs)"
-    )
+    err_console.print(f"starting: loading {store_dir} and building the in-memory indexes ...")
+    announce = f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: " \
+        f"http://{host}:{port}/api, docs: /docs)"  # fmt: skip
+    threading.Thread(target=_say_when_ready, args=(host, port, announce), daemon=True).start()
     run_server(store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [])
+
+
+def _say_when_ready(host: str, port: int, announce: str) -> None:
+    """Print ``announce`` once the server answers its health check (never, if it fails to
+    start: the error says why instead)."""
+    import httpx  # only serve needs an HTTP client: every other command starts without it
+
+    probe = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host.strip("[]")
+    url = f"http://{'[' + probe + ']' if ':' in probe else probe}:{port}/healthz"
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                err_console.print(announce)
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
 
 
 @apikey_app.command("create")
@@ -78,7 +98,7 @@ def apikey_create(
     if json_out:
         emit_json({"key": key, "id": rec.id, "role": rec.role, "name": rec.name})
         return
-    console.print(f"[bold]{key}[/]")
+    console.print(styled(key, "bold"))
     err_console.print(f"key {rec.id} ({rec.role}) created; it is shown only this once.")
 
 

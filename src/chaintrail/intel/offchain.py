@@ -25,14 +25,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from chaintrail.errors import NotFoundError, ValidationError
-from chaintrail.intel.addresscheck import canonical_address
+from chaintrail.errors import AddressError, NotFoundError, ValidationError
+from chaintrail.intel.addresscheck import checked_address
 from chaintrail.intel.model import DEFAULT_TLP, normalise_tlp
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
 
 KINDS = ("address", "tx", "cluster", "person", "org", "ip", "phone", "email", "social", "account")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TXID = re.compile(r"^[0-9a-f]{64}$")
 _NS = uuid.UUID("5b1c7d1e-3c55-4e0e-9d0e-6c1a3f1b2a11")  # chaintrail link-id namespace
 
 ENTITY_SCHEMA = pa.schema([("entity_id", pa.string()), ("kind", pa.string()), ("value", pa.string()),
@@ -49,19 +50,26 @@ def parse_ref(text: str) -> tuple[str, str]:
     """``kind:value`` -> (kind, canonical value); a bare string is an address. ValidationError if bad."""
     text = text.strip()
     kind, sep, value = text.partition(":")
-    if not sep or kind not in KINDS:
+    bare = not sep or kind not in KINDS
+    if bare:
         kind, value = "address", text
     value = value.strip()
     if not value:
         raise ValidationError(f"empty {kind} in reference {text!r}", field="ref")
     if kind == "address":
-        value = (
-            canonical_address(value)
-            if value.lower().startswith(("0x", "bc1", "tb1", "ltc1"))
-            else value
-        )
+        try:
+            value = _wallet_address(value)
+        except AddressError as exc:
+            if bare and sep:
+                raise ValidationError(
+                    f"{text!r} is neither an address nor kind:value with a known kind "
+                    f"({', '.join(k + ':' for k in KINDS)})", field="ref"
+                ) from exc
+            raise ValidationError(str(exc), field="ref") from exc
     elif kind == "tx":
         value = value.lower()
+        if not _TXID.match(value):
+            raise ValidationError(f"a txid is 64 hex digits, got {value!r}", field="ref")
     elif kind == "cluster":
         if not value.isdigit():
             raise ValidationError(f"cluster id must be an integer, got {value!r}", field="ref")
@@ -89,6 +97,14 @@ def parse_ref(text: str) -> tuple[str, str]:
             )
         value = f"{platform.strip().lower()}:{handle.strip()}"
     return kind, value
+
+
+def _wallet_address(value: str) -> str:
+    """The canonical form of a wallet address in a reference: a Bitcoin address (every checksum
+    checked) or an Ethereum-style one (0x + 40 hex digits); AddressError otherwise."""
+    if value.startswith(("0x", "0X")):
+        return checked_address(value, "ETH")
+    return checked_address(value, "BTC")
 
 
 def entity_id(kind: str, value: str) -> str:

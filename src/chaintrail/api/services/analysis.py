@@ -1,6 +1,6 @@
 """chaintrail's own endpoints (``/v1``): trace, exposure, risk, tx heuristics, off-chain links.
 
-All analysis goes through ``analysis.trace_store.open_context`` (clusters, CoinJoin verdicts,
+All analysis goes through ``intel.tracing.open_trace_context`` (clusters, CoinJoin verdicts,
 intel attribution, service stop mask), opened once per served chain and reused, so the API
 answers exactly what ``chaintrail trace|exposure|risk --json`` prints.
 """
@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from chaintrail.api.fields import require_address
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.errors import NotFoundError, UsageError
 
@@ -20,11 +21,11 @@ _lock = threading.Lock()
 
 def trace_context(view: ChainView):  # noqa: ANN201 - analysis.trace_store.TraceContext
     """The tracing context of the served chain (built on first use)."""
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
 
     with _lock:
         if getattr(view, "trace_context", None) is None:
-            view.trace_context = open_context(view.store)
+            view.trace_context = open_trace_context(view.store)
         return view.trace_context
 
 
@@ -42,22 +43,30 @@ def trace(ctx, currency: str, req) -> dict:  # noqa: ANN001
         height_from=req.height_from, height_to=req.height_to,
         stop_at_services=req.stop_at_services, demix=req.demix, max_frontier=req.max_frontier,
     )  # fmt: skip
-    if req.address is not None:
-        target = req.address
-    elif req.tx_hash is not None:
-        target = req.tx_hash if req.output_index is None else f"{req.tx_hash}:{req.output_index}"
-    else:
-        raise UsageError("trace: give an address, or a tx_hash (optionally with output_index)")
+    target = _trace_start(req.address, req.tx_hash, req.output_index)
     seeds = seeds_for_target(tc, target, params)
     flow = tc.tracer.run(seeds, params)
     return result_dict(build_result(flow, tc.chain, tc.naming, cluster_nodes=req.cluster_nodes))
+
+
+def _trace_start(address: str | None, tx_hash: str | None, output_index: int | None) -> str:
+    """The one start a trace request names (its fields are checked by ``TraceRequest``)."""
+    if address is not None and tx_hash is not None:
+        raise UsageError("trace: give address or tx_hash, not both")
+    if output_index is not None and tx_hash is None:
+        raise UsageError("trace: output_index needs tx_hash (it picks one output of that transaction)")
+    if address is not None:
+        return address
+    if tx_hash is not None:
+        return tx_hash if output_index is None else f"{tx_hash}:{output_index}"
+    raise UsageError("trace: give an address, or a tx_hash (optionally with output_index)")
 
 
 def _subject_ids(view: ChainView, address: str | None, cluster: int | None) -> np.ndarray:
     if (address is None) == (cluster is None):
         raise UsageError("give exactly one of address or cluster")
     if address is not None:
-        return np.array([view.address_id(address)], dtype=np.int64)
+        return np.array([view.address_id(require_address(address))], dtype=np.int64)
     return np.asarray(view.members(cluster), dtype=np.int64)
 
 
@@ -79,6 +88,7 @@ def risk(ctx, currency: str, address: str, hops: int) -> dict:  # noqa: ANN001
     """GET /v1/{currency}/addresses/{address}/risk: score 0-10 and the rules that fired."""
     from chaintrail.analysis.exposure import exposure as compute
     from chaintrail.analysis.risk import score_risk
+    from chaintrail.intel.coverage import attribution_warnings
     from chaintrail.intel.taxonomy import load_taxonomy
 
     view = ctx.chain(currency)
@@ -90,7 +100,9 @@ def risk(ctx, currency: str, address: str, hops: int) -> dict:  # noqa: ANN001
         else []
     )
     res = compute(tc.tracer, tc.tags, ids, hops=hops) if tc.tags is not None else {}
-    return {"address": address, **asdict(score_risk(own, res, ancestors=load_taxonomy().ancestors))}
+    score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
+    warnings = attribution_warnings(ctx.store_dir, tc.tags is not None)
+    return {"address": address, **asdict(score), "warnings": warnings}
 
 
 def heuristics(ctx, currency: str, tx_hash: str) -> dict:  # noqa: ANN001

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from chaintrail.api.rates import DAY, DailyRates
 from chaintrail.api.services.addrindex import AddressIndex, load_or_build
 from chaintrail.chains.bitcoin.address import address_string_to_key
 from chaintrail.chains.model import hash_to_hex
 from chaintrail.errors import NotFoundError, ValidationError
+from chaintrail.rates import DAY, DailyRates
 from chaintrail.store.cache import numpy_column
 
 

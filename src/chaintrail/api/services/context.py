@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chaintrail.api.rates import DailyRates, shipped_rates
 from chaintrail.errors import NotFoundError, StoreError
+from chaintrail.rates import DailyRates, shipped_rates
 
 SERVED = ("btc",)  # the store holds one Bitcoin chain
 

@@ -1,9 +1,12 @@
-"""Build the shipped daily price files (``chaintrail/data/rates/<ticker>.csv``) from raw dumps.
+"""Build the shipped daily price files (``chaintrail/data/rates/``) from raw dumps.
 
-``python -m chaintrail.api.rates_build SRC_DIR [OUT_DIR]`` reads the CoinMarketCap-layout files
-(``cmc_kaggle_coin_<Name>.csv``, column ``Close``) and the later exchange closes
-(``exchange_daily_coin_<Name>.csv``, column ``close``), keeps one USD close per UTC day (the
-CMC series wins where both have a day), and writes ``date,usd`` rows sorted by date.
+``python -m chaintrail.rates_build SRC_DIR [OUT_DIR] [--ecb eurofxref-hist.csv]`` reads the
+CoinMarketCap-layout files (``cmc_kaggle_coin_<Name>.csv``, column ``Close``) and the later
+exchange closes (``exchange_daily_coin_<Name>.csv``, column ``close``), keeps one USD close per
+UTC day (the CMC series wins where both have a day), and writes ``<ticker>.csv`` (``date,usd``
+rows sorted by date). With ``--ecb`` it also writes ``usd_per_eur.csv`` (``date,usd_per_eur``):
+the ECB euro reference rate in US dollars on each day the ECB fixed one, over the days the coin
+prices cover.
 """
 
 from __future__ import annotations
@@ -62,7 +65,26 @@ def build(src: Path, out_dir: Path) -> dict[str, int]:
     return counts
 
 
+def build_usd_per_eur(ecb_csv: Path, out_dir: Path, first: str, last: str) -> int:
+    """Write ``usd_per_eur.csv`` from the ECB's ``eurofxref-hist.csv`` (column ``USD``) for the
+    fixing days from ``first`` to ``last`` (ISO dates); return the number of days written."""
+    days = {d: p for d, p in _closes(ecb_csv, "USD").items() if first <= d <= last}
+    fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as fh:
+        fh.write("date,usd_per_eur\n")
+        for day in sorted(days):
+            fh.write(f"{day},{days[day]}\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, out_dir / "usd_per_eur.csv")
+    return len(days)
+
+
 if __name__ == "__main__":  # pragma: no cover - a maintenance script
-    default_out = Path(__file__).resolve().parent.parent / "data" / "rates"
-    target = Path(sys.argv[2]) if len(sys.argv) > 2 else default_out
-    print(build(Path(sys.argv[1]), target))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    default_out = Path(__file__).resolve().parent / "data" / "rates"
+    target = Path(args[1]) if len(args) > 1 else default_out
+    counts = build(Path(args[0]), target)
+    if "--ecb" in sys.argv:
+        ecb = Path(sys.argv[sys.argv.index("--ecb") + 1])
+        counts["usd_per_eur"] = build_usd_per_eur(ecb, target, "2013-04-01", "2025-07-31")
+    print(counts)
