@@ -106,3 +106,17 @@ def test_trace_terminals_name_their_assumptions_and_min_confidence_cuts(tiny) ->
     assert got < total
     bad = runner.invoke(app, [*args, "--min-confidence", "1.5", "--store", str(store)])
     assert bad.exit_code != 0 and "min-confidence" in str(bad.exception or bad.output)
+
+
+def test_evidence_of_a_cluster_with_no_multi_input_tx_is_one_component(tiny) -> None:
+    """An address that never spent with another is its own single component, no links."""
+    store, _ = tiny
+    ids, sizes = _clusters_by_size(store)
+    lone = int(ids[sizes == 1][0])
+    result = runner.invoke(
+        app, ["cluster-info", str(lone), "--split", "multi-input", "--json", "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["evidence"]["multi_input_components"] == 1
+    assert info["components"]["change_bridges"] == []

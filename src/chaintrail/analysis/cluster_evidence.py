@@ -124,15 +124,14 @@ def cluster_evidence(
     v = np.asarray(verdict)
     txs = txs[txs < v.shape[0]]
     txs = txs[(v[txs] & MERGE_BLOCKING) == 0]
-    starts = np.asarray(arrays.tx_in_start)[txs]
+    starts = np.asarray(arrays.tx_in_start)[txs].astype(np.int64)
     counts = np.asarray(arrays.tx_n_in)[txs].astype(np.int64)
-    idx = np.repeat(starts - np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
-    idx += np.arange(idx.shape[0])
+    offsets = np.cumsum(counts) - counts  # where each tx's inputs start in ``idx``
+    idx = np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()), dtype=np.int64)
     local = np.searchsorted(members, in_addr[idx])
     local = np.where(
-        (local < n) & (members[np.minimum(local, n - 1)] == in_addr[idx]), local, -1
+        (local < n) & (members[np.minimum(local, max(n - 1, 0))] == in_addr[idx]), local, -1
     ).astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     root = _components(local, offsets, counts, n) if n else np.zeros(0, np.int64)
     roots, comp_of, sizes = np.unique(root, return_inverse=True, return_counts=True)
     order = np.argsort(-sizes, kind="stable")
