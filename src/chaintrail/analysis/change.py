@@ -181,12 +181,14 @@ class ChangeContext:
         same[judged] = self.fingerprint(spender[judged]) == own
         return judged, same
 
-    @cached_property
-    def verdict(self) -> np.ndarray:
-        """CoinJoin verdict of every global tx (as given, else detected once)."""
+    def _verdict_of(self, tx_ids: np.ndarray) -> np.ndarray:
+        """CoinJoin verdicts of global txs (as given; else detected for just these when few)."""
         if self._verdict is not None:
-            return np.asarray(self._verdict)
-        return detect_coinjoins(self.a)
+            return np.asarray(self._verdict)[tx_ids]
+        if tx_ids.size <= 4096:
+            return np.array([detect_coinjoins(self.a, t, t + 1)[0] for t in tx_ids.tolist()],
+                            dtype=np.uint8)  # fmt: skip
+        return detect_coinjoins(self.a)[tx_ids]
 
     @cached_property
     def sender_cluster(self) -> np.ndarray:
@@ -203,21 +205,27 @@ class ChangeContext:
         out[ok] = np.asarray(self._clusters)[addr[ok]]
         return out
 
-    def _stable_senders(self, key_per_tx: np.ndarray) -> np.ndarray:
+    def _stable_senders(self, key_of: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Per window tx: has its sender's cluster signed every one of its (non-CoinJoin) txs
-        in the chain with the same ``key_per_tx`` value (a global per-tx array)?"""
+        in the chain with the same ``key_of(tx ids)`` value? Only the window's senders' txs
+        are looked at when the window is small (one tx's view)."""
         a = self.a
         first_in = np.asarray(a.tx_in_start)
-        has = (np.asarray(a.tx_n_in) > 0) & (self.verdict == 0)
-        addr = np.asarray(a.in_addr)[first_in[has]].astype(np.int64)
+        has = np.asarray(a.tx_n_in) > 0
+        txs = np.flatnonzero(has)
+        addr = np.asarray(a.in_addr)[first_in[txs]].astype(np.int64)
         ok = addr >= 0
-        txs = np.flatnonzero(has)[ok]
-        addr = addr[ok]
+        txs, addr = txs[ok], addr[ok]
         cl = addr if self._clusters is None else np.asarray(self._clusters)[addr].astype(np.int64)
-        _, kid = np.unique(key_per_tx[txs], return_inverse=True)
+        mine = self.sender_cluster
+        if self.tx_hi - self.tx_lo <= 64:
+            keep = np.isin(cl, mine[mine >= 0])
+            txs, cl = txs[keep], cl[keep]
+        plain = self._verdict_of(txs) == 0
+        txs, cl = txs[plain], cl[plain]
+        _, kid = np.unique(key_of(txs), return_inverse=True)
         width = int(kid.max()) + 1 if kid.size else 1
         n_keys = np.bincount(np.unique(cl * width + kid) // width)
-        mine = self.sender_cluster
         res = np.zeros(mine.shape[0], dtype=bool)
         known = (mine >= 0) & (mine < n_keys.shape[0])
         res[known] = n_keys[mine[known]] == 1
@@ -228,8 +236,7 @@ class ChangeContext:
         client fingerprint (:meth:`fingerprint`): a filter. A wallet that changed software, a
         user running two wallets that got merged, or a shared wallet whose co-signers use
         different software make fingerprint evidence about that sender unreliable."""
-        fp = self.fingerprint(np.arange(self.a.n_txs))
-        return self.has_address & self._stable_senders(fp)[self.out_tx]
+        return self.has_address & self._stable_senders(self.fingerprint)[self.out_tx]
 
     def stable_type(self) -> np.ndarray:
         """Every addressed output of txs whose sender's cluster spends inputs of one script
@@ -237,13 +244,12 @@ class ChangeContext:
         wallet that moved to a new script type sends change of the new type from coins of
         the old one."""
         a = self.a
-        first_in = np.asarray(a.tx_in_start)
-        has = np.asarray(a.tx_n_in) > 0
-        kind = np.full(a.n_txs, 255, np.int64)
-        addr = np.asarray(a.in_addr)[first_in[has]]
-        kind_has = np.where(addr >= 0, np.asarray(a.addr_type)[np.maximum(addr, 0)], 255)
-        kind[has] = kind_has
-        return self.has_address & self._stable_senders(kind)[self.out_tx]
+
+        def first_input_type(tx_ids: np.ndarray) -> np.ndarray:
+            addr = np.asarray(a.in_addr)[np.asarray(a.tx_in_start)[tx_ids]]
+            return np.asarray(a.addr_type)[addr].astype(np.int64)  # callers pass txs with one
+
+        return self.has_address & self._stable_senders(first_input_type)[self.out_tx]
 
     def client_fingerprint(self) -> np.ndarray:
         """Outputs spent by a tx with the same client fingerprint (:meth:`fingerprint`) as

@@ -51,6 +51,7 @@ def cluster(
             help="'multi-input' (conservative) or 'multi-input,change:<expr>' with <expr> "
             "combining address_reuse, address_type, optimal_change, power_of_ten, "
             "client_fingerprint, fingerprint_exclusion, fresh_address, peel_chain, "
+            "stable_fingerprint, stable_type, "
             "few_outputs by & | - ( ) "
             "and > (prefer: left where it names one output, else right). "
             "Default: the recommended set (see ACCURACY.md).",
@@ -117,12 +118,20 @@ def cluster(
         return
     console.print(
         f"{summary['clusters']:,} clusters from {summary['addresses']:,} addresses "
-        f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)\n"
-        f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}\n"
+        f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)"
+    )  # one print per line: the console shows a newline inside data as an escape
+    console.print(f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}")
+    console.print(
         f"multi-input merges: {summary['multi_input_merges']:,}  change merges: "
         f"{summary['change_merges']:,}  change merges refused: {summary['change_refused']:,}  "
         f"CoinJoin txs: {summary['coinjoin_txs']:,}"
     )
+    blocked = {k: v for k, v in summary.get("merge_blocked", {}).items() if v}
+    if blocked:
+        console.print(
+            "kept out of multi-input merges (detector: txs): "
+            + ", ".join(f"{k}: {v:,}" for k, v in blocked.items())
+        )
     if largest:
         out = Table(title="largest clusters", title_justify="left")
         out.add_column("cluster_id", justify="right")
