@@ -112,7 +112,7 @@ def p2p(w: World, i: int, bal: int) -> None:
     L, u, rnd, h = w.ledger, w.users, w.rnd, w.height
     if rnd.u() < 0.35:
         fitting = [a for a in ROUND_AMOUNTS if a <= bal // 2]
-        amount = rnd.choice(fitting) if fitting else bal // 3  # type: ignore[assignment]
+        amount = fitting[rnd.below(len(fitting))] if fitting else bal // 3
     else:
         amount = int(bal * (0.05 + 0.6 * rnd.u()))
     j = rnd.below(u.n)

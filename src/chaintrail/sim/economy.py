@@ -123,7 +123,7 @@ class Economy(World):
         while pending:
             inputs = [*carry, coinbases.pop(0)] if coinbases else carry
             avail = L.value_of(inputs) - 300_000
-            batch = []
+            batch: list[tuple[int, int]] = []
             while pending and len(batch) < 400 and pending[-1][0] + 20_000 <= avail:
                 v, a = pending.pop()
                 batch.append((v, a))

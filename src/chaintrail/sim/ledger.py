@@ -158,10 +158,6 @@ class RandomStream:
         """A uniform integer in [0, n)."""
         return int(self.u() * n)
 
-    def choice(self, items: list) -> object:  # type: ignore[type-arg]
-        """A uniformly chosen element of a non-empty list."""
-        return items[int(self.u() * len(items))]
-
     def lognormal(self, median: float, sigma: float) -> float:
         """A log-normal draw with the given median (from two uniforms, Box-Muller)."""
         u1 = max(self.u(), 1e-12)

@@ -216,7 +216,7 @@ def scam(w: World, rec: ScenarioRecord) -> Scenario:
     scammer = rec.perpetrators[0]
     published = L.new_address(scammer, P2PKH, "scam", -1)
     rec.seed_addresses.append(published)
-    outs = []
+    outs: list[int] = []
     payers = 25 * s
     while len(outs) < payers:
         for _ in range(1 + rnd.below(3)):
