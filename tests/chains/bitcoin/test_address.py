@@ -143,7 +143,7 @@ def _mutated(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)  # the first example compiles the numba kernel (seconds on a busy machine)
 @given(texts=st.lists(st.one_of(_mutated(), st.text(max_size=100)), min_size=1, max_size=20))
 def test_vectorised_validity_is_the_codec_verdict(texts: list[str]) -> None:
     verdicts = [_accepts(t) for t in texts]
