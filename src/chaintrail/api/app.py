@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` builds a FastAPI app over one store directory. Every error leaves
 as a 4xx/5xx JSON body ``{"detail": "<one line>"}``: chaintrail's NotFoundError -> 404,
-InputError/UsageError -> 400, StoreError -> 503, RemoteError -> 502; request-shape errors
+InputError/UsageError -> 400, ForbiddenError -> 403, ConflictError -> 409, StoreError -> 503, RemoteError -> 502; request-shape errors
 (missing/mistyped parameters) -> 422 with the same one-line shape.
 """
 
@@ -21,10 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
 from chaintrail.api.docs import add_docs
+from chaintrail.api.hubgate import HubGate
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.errors import (
     ChaintrailError,
+    ConflictError,
+    ForbiddenError,
     InputError,
     NotFoundError,
     RemoteError,
@@ -41,6 +44,8 @@ chaintrail's investigation API.
   (host `http://HOST:PORT/api`) and tools built on it work against chaintrail.
 * `/v1/...` adds what GraphSense lacks: traces with taint models, exposure, risk, transaction
   heuristics and off-chain links.
+* `/v1/hub/...` is the cooperation hub: organisations, users, cases, TLP 2.0 sharing and the
+  audit log (docs/HUB.md); `/taxii2/` serves the hub's STIX 2.1 objects over TAXII 2.1.
 
 Send an API key in `Authorization` (`KEY` or `Bearer KEY`); keys come from
 `chaintrail apikey create --role reader|analyst`. Amounts are integer base units (satoshis);
@@ -57,6 +62,7 @@ class ApiSettings:
     host: str = "127.0.0.1"
     rate_limit: float = 100.0  # requests/s per key (per worker process); 0 = unlimited
     cors_origins: list[str] = field(default_factory=list)
+    hub_db: str | None = None  # hub database URL; None: $CHAINTRAIL_HUB_DB or <store>/hub.sqlite
 
 
 def is_loopback(host: str) -> bool:
@@ -85,6 +91,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return 404
         if isinstance(exc, InputError | UsageError):
             return 400
+        if isinstance(exc, ForbiddenError):
+            return 403
+        if isinstance(exc, ConflictError):
+            return 409
         if isinstance(exc, RemoteError):
             return 502
         if isinstance(exc, StoreError):
@@ -139,10 +149,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
             {"name": "rates", "description": "Fiat exchange rates (GraphSense)"},
             {"name": "tags", "description": "Tags, actors, taxonomies (GraphSense)"},
             {"name": "analysis", "description": "chaintrail: trace, exposure, risk, heuristics"},
+            {
+                "name": "hub",
+                "description": "chaintrail hub: organisations, users, cases, TLP sharing, audit",
+            },
         ],
     )
     app.state.settings = settings
     app.state.ctx = ServiceContext(settings.store_dir)
+    app.state.hub = HubGate(settings.store_dir, settings.hub_db)
     _install_error_handlers(app)
     register_routes(app)
     add_docs(app)
@@ -162,5 +177,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
     keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
     buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
-    app.add_middleware(AccessMiddleware, keys=keys, buckets=buckets)
+    app.add_middleware(
+        AccessMiddleware, keys=keys, buckets=buckets, hub=app.state.hub if settings.auth else None
+    )
     return app

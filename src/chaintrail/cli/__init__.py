@@ -46,9 +46,9 @@ def _root(
 
 def _register_commands() -> None:
     # one module per command group; each exposes register(app)
-    from chaintrail.cli import chain, clustering, intel, serve, simulate, trace
+    from chaintrail.cli import audit, chain, clustering, hub, intel, serve, simulate, trace
 
-    for module in (chain, simulate, clustering, trace, intel, serve):
+    for module in (chain, simulate, clustering, trace, intel, serve, hub, audit):
         module.register(app)
 
 

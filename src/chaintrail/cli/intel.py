@@ -21,6 +21,7 @@ from chaintrail.cli.common import (
     err_console,
     styled,
 )
+from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
 from chaintrail.errors import UsageError
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
@@ -256,10 +257,14 @@ def link_add(
     ] = None,
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
+    case: CaseOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Link two entities, with evidence, time and confidence."""
     from chaintrail.intel.offchain import add_link
 
+    if case is not None:  # before storing the link: a case we could not file into fails now
+        check_case_writable(store, case, as_user)
     attrs = {}
     for kv in attr or []:
         k, sep, v = kv.partition("=")
@@ -268,6 +273,9 @@ def link_add(
         attrs[k.strip()] = v.strip()
     link = add_link(store, src, dst, relation=relation, evidence=evidence, observed_at=at, valid_from=valid_from,
                     valid_to=valid_to, confidence=confidence, tlp=tlp, note=note, dst_name=name, dst_attrs=attrs or None)  # fmt: skip
+    if case is not None:
+        item_id = file_into_case(store, case, as_user, "link", link, "cli:link add", tlp=tlp)
+        err_console.print(f"link filed into case {case} as item {item_id}")
     if json_out:
         emit_json(link)
     else:

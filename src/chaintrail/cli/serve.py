@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -19,7 +20,9 @@ from chaintrail.cli.common import (
     err_console,
     styled,
 )
+from chaintrail.cli.hubcommon import DbOption
 from chaintrail.errors import UsageError
+from chaintrail.hub.db import DB_ENV, SQLITE_FILE
 
 apikey_app = typer.Typer(help="Create, list and revoke API keys of the investigation API.")
 
@@ -50,13 +53,21 @@ def serve_command(
         list[str] | None,
         typer.Option(help="Allow browser calls from this origin (repeatable). Off by default."),
     ] = None,
+    db: DbOption = None,
 ) -> None:
-    """Serve the GraphSense-compatible API under /api and chaintrail's own under /v1."""
+    """Serve the GraphSense-compatible API under /api, chaintrail's own under /v1, the hub under
+    /v1/hub and TAXII 2.1 under /taxii2/."""
     from chaintrail.api.server import run_server
 
     store_dir = store
-    if not (store_dir / "MANIFEST.json").exists():
-        raise UsageError(f"store {store_dir}: no chain store here (run 'chaintrail ingest' first)")
+    if db:  # the workers read it from the environment, like every hub command
+        os.environ[DB_ENV] = db
+    has_hub = bool(os.environ.get(DB_ENV)) or (store_dir / SQLITE_FILE).exists()
+    if not (store_dir / "MANIFEST.json").exists() and not has_hub:
+        raise UsageError(
+            f"store {store_dir}: no chain store and no hub here (run 'chaintrail ingest' or "
+            "'chaintrail hub init' first)"
+        )
     err_console.print(f"starting: loading {store_dir} and building the in-memory indexes ...")
     announce = f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: " \
         f"http://{host}:{port}/api, docs: /docs)"  # fmt: skip

@@ -21,6 +21,7 @@ from chaintrail.cli.common import (
     err_console,
     styled,
 )
+from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
 from chaintrail.times import parse_time
 
 
@@ -116,6 +117,8 @@ def trace(
     ] = None,
     force: ForceOption = False,
     json_out: JsonOption = False,
+    case: CaseOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Trace funds from addresses, a transaction or one output, and show where they ended."""
     from chaintrail.analysis.trace_export import result_dict
@@ -136,12 +139,22 @@ def trace(
     out_fmt = export_format(out, fmt.value if fmt else None) if out is not None else None
     if out is not None:
         check_output_target(out, force=force)  # before the work, not after it
+    if case is not None:  # before the work: a case we could not file into fails now
+        check_case_writable(store, case, as_user)
     ctx = _open(store)
     seeds = _seeds(ctx, targets, params) if any(_is_cluster(t) for t in targets) else \
         seeds_for_targets(ctx, targets, params)  # fmt: skip
     with err_console.status(f"tracing {params.direction} over {hops} hops"):
         flow = ctx.tracer.run(seeds, params)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
+    if case is not None:
+        from chaintrail.store import ChainStore
+
+        generation = ChainStore.open(store).generation
+        payload = {"targets": targets, "params": asdict(params), "store_generation": generation,
+                   "cluster_nodes": cluster_nodes, "result": result_dict(result)}  # fmt: skip
+        item_id = file_into_case(store, case, as_user, "trace", payload, "cli:trace")
+        err_console.print(f"trace filed into case {case} as item {item_id}")
     if out is not None and out_fmt is not None:
         write_trace(result, out_fmt, out, force=force)
         err_console.print(f"wrote {out_fmt} {out}")
