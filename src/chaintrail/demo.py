@@ -10,7 +10,9 @@ repeat it by hand):
    police unit, and compare the cash-out with the truth;
 5. the cooperation hub: the case shared TLP:AMBER with the coordination hub, read there, and the
    tamper-evident audit chain verified and anchored;
-6. print how to serve the API and three requests to try.
+6. a live scene: a simulated node mines the blocks where the ransom moves and ``chaintrail
+   follow`` prints alerts as they arrive (each hop, the exchanges);
+7. print how to serve the API and three requests to try.
 """
 
 from __future__ import annotations
@@ -182,9 +184,51 @@ def step_hub(store: Path, case_id: int) -> None:
     _chaintrail("audit", "anchor", "--out", str(store.parent / "audit-anchor.json"), *s)
 
 
+def step_live(out: Path, ransom: dict) -> None:
+    """A live scene: the simulated node serves the blocks where the ransom moves, ``follow``
+    prints alerts as they arrive (movement, each taint hop, the exchanges)."""
+    import pyarrow.parquet as pq
+
+    from chaintrail.sim.node import SimNode, read_blk_dir
+
+    console.rule("6. Live: follow a node, alerts as the ransom moves")
+    sim = out / "sim"
+    heights = {r["txid"]: r["height"] for r in pq.read_table(sim / "truth" / "txs.parquet", columns=["txid", "height"]).to_pylist()}  # fmt: skip
+    moves = sorted(heights[t] for t in ransom["txids"][len(ransom["seed_addresses"]):])
+    first, last = moves[0], moves[-1] + 1
+    live = out / "live-store"
+    s = ["--store", str(live)]
+    node = SimNode(read_blk_dir(sim / "blocks"), tip=first - 1)
+    rpc = ["--rpc", node.url, "--rpc-user", "sim", "--rpc-password", "sim"]
+    try:
+        _chaintrail("hub", "init", *s, "--org", POLICE, "--country", "AT", "--kind", "police", capture=True)
+        _chaintrail("tags", "import", str(sim / "truth" / "services.tagpack.yaml"), *s, capture=True)
+        _chaintrail("follow", *rpc, "--once", *s, capture=True)  # catch up to the block before
+        seeds = [a for seed in ransom["seed_addresses"] for a in ("--address", seed)]
+        _chaintrail("watch", "add", "ransom moves", *seeds, "--severity", "high", *s)
+        _chaintrail("watch", "add", "ransom taint", "--kind", "taint", *seeds, "--max-hops", "20",
+                    "--min-percent", "50", *s)  # fmt: skip
+        _chaintrail("watch", "add", "ransom at exchanges", "--kind", "service", *seeds, "--service", "Kestrel Exchange",
+                    "--service", "Bluewater Exchange", "--severity", "critical", "--min-percent", "50", *s)  # fmt: skip
+        console.print(f"[bold cyan]$ chaintrail follow --rpc {node.url} ...[/]  (the node mines blocks {first}-{last})")
+        proc = subprocess.Popen([sys.executable, "-m", "chaintrail", "follow", *rpc, "--poll", "0.1",
+                                 "--cluster-every", "0", "--no-mempool", *s], text=True)  # fmt: skip
+        try:
+            time.sleep(2.0)
+            while node.height < last:
+                node.advance()
+                time.sleep(0.4)
+            time.sleep(2.0)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    finally:
+        node.close()
+
+
 def step_next(store: Path, ransom: dict) -> None:
     """Print how to serve the API and three requests to try."""
-    console.rule("6. Serve it")
+    console.rule("7. Serve it")
     seed = ransom["seed_addresses"][0]
     console.print(f"[bold]chaintrail serve --store {store} --no-auth[/]   (loopback only), then:")
     console.print(f"  curl -s http://127.0.0.1:8000/api/btc/addresses/{seed}")
@@ -273,6 +317,8 @@ def main(argv: list[str] | None = None) -> None:
         step_trace(store, ransom, case_id)
     with clock.step("5. hub"):
         step_hub(store, case_id)
+    with clock.step("6. live alerts"):
+        step_live(out, ransom)
     step_next(store, ransom)
     console.rule("done")
     clock.show()
