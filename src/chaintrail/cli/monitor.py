@@ -25,11 +25,8 @@ from chaintrail.cli.hubcommon import AsOption, DbOption, hub_as
 from chaintrail.errors import UsageError
 from chaintrail.hub.models import Alert
 from chaintrail.hub.monitor import inbox, rules
-from chaintrail.hub.monitor.delivery import Deliverer, RetryPolicy
 from chaintrail.hub.monitor.outbox import alert_json
-from chaintrail.hub.monitor.runner import Monitor, run_forever
 from chaintrail.hub.service import perform
-from chaintrail.jobs.follow import Follower
 from chaintrail.store import ChainStore
 
 watch_app = typer.Typer(help="Watch rules: what to alert on.", no_args_is_help=True)
@@ -71,6 +68,11 @@ def follow(
 ) -> None:
     """Follow a node (or blocks folder) block by block: ingest, cluster, evaluate watch rules,
     record and deliver alerts; a restart resumes exactly where it stopped."""
+    # heavy: the block decoder loads numba; the other commands of this module start without it
+    from chaintrail.hub.monitor.delivery import Deliverer, RetryPolicy
+    from chaintrail.hub.monitor.runner import Monitor, run_forever
+    from chaintrail.jobs.follow import Follower
+
     if (rpc is None) == (blocks_dir is None):
         raise UsageError("follow needs either --rpc URL or --blocks-dir DIR")
     if blocks_dir is not None and not blocks_dir.is_dir():

@@ -22,7 +22,8 @@ from chaintrail.hub.monitor.outbox import alert_json
 from chaintrail.hub.principal import Principal
 
 router = APIRouter(tags=["hub"])
-Id = Annotated[int, Path(ge=1, le=2**62)]
+MAX_ID = 2**62
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 HEARTBEAT = 15.0
 POLL = 0.5
 
@@ -49,7 +50,7 @@ class RuleBody(BaseModel):
 
 
 @router.get("/alerts", summary="The alert inbox", operation_id="alerts_list")
-def list_alerts(request: Request, after: Annotated[int, Query(ge=0)] = 0,
+def list_alerts(request: Request, after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
                 limit: Annotated[int, Query(ge=1, le=10_000)] = 100, unacked: bool = False,
                 severity: str = "info") -> list[dict[str, Any]]:  # fmt: skip
     """Alerts of the caller's organisation it may read (TLP), oldest first, after an id."""
@@ -65,11 +66,11 @@ def ack_alert(request: Request, alert_id: Id) -> dict[str, Any]:
 @router.get("/alerts/stream", summary="Alerts as Server-Sent Events", operation_id="alerts_stream",
             response_class=StreamingResponse)  # fmt: skip
 async def stream(request: Request, last_event_id: Annotated[str | None, Header()] = None,
-                 after: Annotated[int, Query(ge=0)] = 0) -> StreamingResponse:  # fmt: skip
+                 after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> StreamingResponse:  # fmt: skip
     """``text/event-stream``: each alert as ``id: <alert id>``, ``event: alert|pending|retraction``,
     ``data: <JSON>``; reconnect with ``Last-Event-ID`` (or ``?after=``) to resume."""
     who = principal_of(request)
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    start = min(int(last_event_id), MAX_ID) if last_event_id and last_event_id.isdigit() else after
     hub = request.app.state.hub.hub()
 
     def opened(s: Session, p: Principal) -> None:
