@@ -1,7 +1,7 @@
 """One served chain in memory: ids <-> strings, blocks, per-address aggregates, clusters, prices.
 
 Everything a request needs is an array lookup: the store's memory-mapped ``ChainArrays``,
-its txid and address indexes, the block columns, this package's :class:`AddressIndex`, and
+its txid and address indexes, the block columns, this package's :class:`AddressActivity`, and
 the cluster labels (address -> smallest address id of its cluster) plus per-cluster sums.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from chaintrail.api.rates import DAY, DailyRates
-from chaintrail.api.services.addrindex import AddressIndex, load_or_build
+from chaintrail.api.services.addrindex import AddressActivity, load_or_build
 from chaintrail.chains.bitcoin.address import address_string_to_key
 from chaintrail.chains.model import hash_to_hex
 from chaintrail.errors import NotFoundError, ValidationError
@@ -24,8 +24,7 @@ class ChainView:
     """Read-only, thread-safe lookups over one opened store (one currency)."""
 
     def __init__(self, store, currency: str, rates: DailyRates) -> None:  # noqa: ANN001
-        from chaintrail.store.indexes import AddressIndex as StoreAddressIndex
-        from chaintrail.store.indexes import TxIndex
+        from chaintrail.store.indexes import AddressIdIndex, TxIndex
 
         self.store = store
         self.currency = currency
@@ -34,13 +33,13 @@ class ChainView:
         self.manifest = m
         self.arrays = store.arrays()
         self.txidx = TxIndex(root, m)
-        self.addridx = StoreAddressIndex(root, m, store.con())
+        self.addridx = AddressIdIndex(root, m, store.con)
         self.block_time = numpy_column(root, m, "blocks", "time", "i8")
         self.block_height = numpy_column(root, m, "blocks", "height", "i8")
         self.block_ntx = numpy_column(root, m, "blocks", "tx_count", "i8")
         self.block_first_tx = numpy_column(root, m, "blocks", "first_tx_id", "i8")
         self.tx_usd = self._tx_usd()
-        self.index: AddressIndex = load_or_build(
+        self.index: AddressActivity = load_or_build(
             root / "derived" / "api",
             {"generation": int(m.generation), "n_txs": int(m.n_txs)},
             lambda: self.arrays,
