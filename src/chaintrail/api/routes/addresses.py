@@ -27,7 +27,7 @@ from chaintrail.api.params import (
     page_args,
     range_args,
 )
-from chaintrail.api.services import addresses, tags
+from chaintrail.api.services import addresses, clusters, tags
 
 router = APIRouter(prefix="/{currency}/addresses/{address}", tags=["addresses"])
 
@@ -52,7 +52,7 @@ async def get_address(request: Request, currency: Currency, address: AddressPath
     summary="The cluster of an address",
 )
 def get_address_cluster(request: Request, currency: Currency, address: AddressPath) -> dict:
-    return addresses.address_cluster(ctx(request), currency, address)
+    return clusters.address_cluster(ctx(request), currency, address)
 
 
 @router.get(
@@ -64,7 +64,7 @@ def get_address_cluster(request: Request, currency: Currency, address: AddressPa
     dependencies=Deprecated,
 )
 def get_address_entity(request: Request, currency: Currency, address: AddressPath) -> dict:
-    return addresses.address_cluster(ctx(request), currency, address)
+    return clusters.address_cluster(ctx(request), currency, address)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from chaintrail.api.paging import decode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs, RangeArgs
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.api.services.kernels import neighbor_flows
+from chaintrail.api.services.tags import labels_of_addresses
 from chaintrail.errors import ValidationError
 
 
@@ -50,14 +51,6 @@ def address(ctx, currency: str, text: str) -> dict:  # noqa: ANN001
     """GET /{currency}/addresses/{address}."""
     view = ctx.chain(currency)
     return address_obj(view, view.address_id(text), text)
-
-
-def address_cluster(ctx, currency: str, text: str) -> dict:  # noqa: ANN001
-    """GET /{currency}/addresses/{address}/cluster."""
-    from chaintrail.api.services.clusters import cluster_obj
-
-    view = ctx.chain(currency)
-    return cluster_obj(ctx, view, view.cluster_of(view.address_id(text)))
 
 
 def parse_when(text: str | None, field: str, end: bool) -> int | None:
@@ -180,8 +173,6 @@ def neighbors(
     ctx, currency: str, text: str, direction: str, include_labels: bool, pg: PageArgs
 ) -> dict:  # noqa: ANN001
     """GET /{currency}/addresses/{address}/neighbors."""
-    from chaintrail.api.services.tags import labels_of_addresses
-
     view = ctx.chain(currency)
     aid = view.address_id(text)
     ids, value, count, usd = flows(view, aid, outgoing=direction == "out")

@@ -13,6 +13,7 @@ from chaintrail.api.paging import decode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs, RangeArgs
 from chaintrail.api.services.addresses import address_obj, flows, link_rows, tx_rows, usd_list
 from chaintrail.api.services.chainview import ChainView
+from chaintrail.api.services.tags import address_tag_rows, labels_of_addresses
 from chaintrail.errors import UsageError
 
 MAX_MEMBERS_SCANNED = 20_000  # cluster-level scans over more members are refused, not slow
@@ -29,8 +30,6 @@ def _cluster_txs(view: ChainView, members: np.ndarray) -> tuple[np.ndarray, np.n
 
 def cluster_obj(ctx, view: ChainView, cid: int) -> dict:  # noqa: ANN001
     """The GraphSense Cluster object of a cluster id."""
-    from chaintrail.api.services.tags import address_tag_rows
-
     members = view.members(cid)
     _, sums = view.clusters()
     ix = view.index
@@ -85,6 +84,12 @@ def cluster(ctx, currency: str, cid: int) -> dict:  # noqa: ANN001
     return cluster_obj(ctx, ctx.chain(currency), cid)
 
 
+def address_cluster(ctx, currency: str, text: str) -> dict:  # noqa: ANN001
+    """GET /{currency}/addresses/{address}/cluster: the cluster object of an address."""
+    view = ctx.chain(currency)
+    return cluster_obj(ctx, view, view.cluster_of(view.address_id(text)))
+
+
 def cluster_addresses(ctx, currency: str, cid: int, pg: PageArgs) -> dict:  # noqa: ANN001
     """GET /{currency}/clusters/{cluster}/addresses."""
     view = ctx.chain(currency)
@@ -135,8 +140,6 @@ def cluster_neighbors(
         obj = cluster_obj(ctx, view, n)
         row = {"value": view.value(value[n]), "no_txs": count[n], "cluster": obj, "entity": obj}
         if include_labels:
-            from chaintrail.api.services.tags import labels_of_addresses
-
             found = labels_of_addresses(ctx, currency, view.address_strs(view.members(n)[:1000]))
             row["labels"] = sorted({lab for labs in found.values() for lab in labs})
         out.append(row)
@@ -174,8 +177,6 @@ def _neighbor_rows(ctx, view: ChainView, cid: int, direction: str, breadth: int)
 
 def _matches(ctx, view: ChainView, cid: int, key: str, wanted: set[str]) -> list[dict]:  # noqa: ANN001
     """Addresses of cluster ``cid`` that match the search (by tag category or by address)."""
-    from chaintrail.api.services.tags import address_tag_rows
-
     members = view.members(cid)[:MAX_MEMBERS_SCANNED]
     texts = view.address_strs(members)
     if key == "addresses":
