@@ -68,3 +68,19 @@ def interrupted_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_clustering(store)
     store.close()
     return root
+
+
+@pytest.fixture(scope="session")
+def sim_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny simulated economy (seed 7: payments, multi-input spends, crime scenarios)
+    ingested; not clustered and without intel, so tests can add both. Copy it to change it."""
+    from chaintrail.jobs.ingest import ingest_paths
+    from chaintrail.sim import simulate
+    from chaintrail.store import ChainStore
+
+    out = tmp_path_factory.mktemp("simapi")
+    simulate("tiny", 7, out / "sim")
+    store = ChainStore.open(out / "store", create=True)
+    ingest_paths(store, [out / "sim" / "blocks"])
+    store.close()
+    return out / "store"

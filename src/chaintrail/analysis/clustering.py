@@ -24,7 +24,13 @@ import pyarrow as pa
 from chaintrail.analysis import unionfind as uf
 from chaintrail.analysis.change import ChangeContext, unique_change
 from chaintrail.analysis.change_expr import Expr, evaluate, format_expr, parse_heuristic_set
-from chaintrail.analysis.cluster_state import ClusterState, empty_refused, load_state, save_state
+from chaintrail.analysis.cluster_state import (
+    DERIVED_NAME,
+    ClusterState,
+    empty_refused,
+    load_state,
+    save_state,
+)
 from chaintrail.analysis.clusters_table import cluster_table
 from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
@@ -224,7 +230,7 @@ def run_clustering(
 ) -> ClusterState:
     """Cluster a :class:`~chaintrail.store.ChainStore` and persist the result in its
     ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused."""
-    directory = store.derived_dir("clusters")
+    directory = store.derived_dir(DERIVED_NAME)
     previous = None if full else load_state(directory)
     if previous is not None and previous.last_tx > 0:
         known = previous.last_tx <= store.arrays().n_txs
@@ -247,7 +253,7 @@ def run_clustering(
 
 def load_clusters(store: Any) -> ClusterState:
     """The persisted clustering of ``store`` (memory-mapped); NotFoundError if never run."""
-    state = load_state(store.derived_dir("clusters"), mmap=True)
+    state = load_state(store.derived_dir(DERIVED_NAME), mmap=True)
     if state is None:
         raise NotFoundError(
             f"store {getattr(store, 'path', '')}: no clustering yet; run 'chaintrail cluster'"

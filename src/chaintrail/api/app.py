@@ -22,6 +22,8 @@ from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
+from chaintrail.api.routes import register_routes
+from chaintrail.api.services.context import ServiceContext
 from chaintrail.errors import (
     ChaintrailError,
     InputError,
@@ -118,9 +120,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         raise UsageError(
             f"--no-auth on host {settings.host!r}: keys may be skipped only on a loopback host"
         )
-    from chaintrail.api.routes import register_routes
-    from chaintrail.api.services.context import ServiceContext
-
     app = FastAPI(
         title="chaintrail investigation API",
         version=__version__,

@@ -7,25 +7,12 @@ answers exactly what ``chaintrail trace|exposure|risk --json`` prints.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict
 
 import numpy as np
 
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.errors import NotFoundError, UsageError
-
-_lock = threading.Lock()
-
-
-def trace_context(view: ChainView):  # noqa: ANN201 - analysis.trace_store.TraceContext
-    """The tracing context of the served chain (built on first use)."""
-    from chaintrail.analysis.trace_store import open_context
-
-    with _lock:
-        if getattr(view, "trace_context", None) is None:
-            view.trace_context = open_context(view.store)
-        return view.trace_context
 
 
 def trace(ctx, currency: str, req) -> dict:  # noqa: ANN001
@@ -36,7 +23,7 @@ def trace(ctx, currency: str, req) -> dict:  # noqa: ANN001
     from chaintrail.analysis.trace_store import seeds_for_target
 
     view = ctx.chain(currency)
-    tc = trace_context(view)
+    tc = view.trace_context()
     params = TraceParams(
         direction=req.direction, model=req.model, hops=req.hops, min_value=req.min_value,
         height_from=req.height_from, height_to=req.height_to,
@@ -67,7 +54,7 @@ def exposure(ctx, currency: str, address: str | None, cluster: int | None, hops:
 
     view = ctx.chain(currency)
     ids = _subject_ids(view, address, cluster)
-    tc = trace_context(view)
+    tc = view.trace_context()
     if tc.tags is None:
         raise UsageError("exposure needs tags: import a TagPack or a sanctions list first")
     res = compute(tc.tracer, tc.tags, ids, hops=hops)
@@ -83,7 +70,7 @@ def risk(ctx, currency: str, address: str, hops: int) -> dict:  # noqa: ANN001
 
     view = ctx.chain(currency)
     ids = _subject_ids(view, address, None)
-    tc = trace_context(view)
+    tc = view.trace_context()
     own = (
         [c for c in (tc.attribution.category_of(int(a)) for a in ids) if c]
         if tc.attribution
