@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from chaintrail.analysis.clusters_table import cluster_table
 from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
+from chaintrail.store.layout import WriterLock
 
 # Recommended set (see ACCURACY.md): the wallet fingerprint of each output's spender rules
 # payees out; among the outputs it leaves, a cascade takes its own unique pick, else the only
@@ -229,8 +231,19 @@ def run_clustering(
     progress: Progress | None = None,
 ) -> ClusterState:
     """Cluster a :class:`~chaintrail.store.ChainStore` and persist the result in its
-    ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused."""
+    ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused.
+
+    One run at a time per store: StoreError naming the other run's pid if one is going on.
+    """
     directory = store.derived_dir(DERIVED_NAME)
+    with WriterLock(directory, busy="another process is clustering this store"):
+        return _run_clustering(store, directory, heuristics, full, guard_size, progress)
+
+
+def _run_clustering(
+    store: Any, directory: Path, heuristics: str, full: bool, guard_size: int,
+    progress: Progress | None,
+) -> ClusterState:  # fmt: skip
     previous = None if full else load_state(directory)
     if previous is not None and previous.last_tx > 0:
         known = previous.last_tx <= store.arrays().n_txs
