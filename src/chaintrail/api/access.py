@@ -1,7 +1,8 @@
 """Who may call: API-key authentication and per-key rate limiting, as one ASGI middleware.
 
 A key arrives in ``Authorization`` as ``KEY`` or ``Bearer KEY`` (what ``graphsense-python``
-sends). No/unknown key -> 401; too many requests -> 429 with ``Retry-After``. The key's role
+sends). No/unknown key -> 401; too many requests -> 429 with ``Retry-After``; an unreadable
+key file -> 503 naming it (every caller is refused until it is fixed). The key's role
 is put in ``scope["state"]["role"]`` for :func:`require_analyst`. Without auth (``--no-auth``,
 loopback only) every caller is an analyst and is rate-limited per client host.
 """
@@ -9,6 +10,7 @@ loopback only) every caller is an analyst and is rate-limited per client host.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +19,9 @@ from fastapi import HTTPException, Request
 
 from chaintrail.api.keys import KeyIndex
 from chaintrail.api.ratelimit import TokenBuckets
+from chaintrail.errors import StoreError
+
+log = logging.getLogger("chaintrail.api")
 
 OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz"})
 
@@ -78,7 +83,12 @@ class AccessMiddleware:
                     [(b"www-authenticate", b"Bearer")],
                 )
                 return
-            record = self.keys.lookup(key)
+            try:
+                record = self.keys.lookup(key)
+            except StoreError as exc:  # e.g. a damaged key file: refuse everyone, clearly
+                log.error("refusing requests: %s", exc)
+                await _reply(send, 503, str(exc), [])
+                return
             if record is None:
                 await _reply(
                     send,

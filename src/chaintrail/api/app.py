@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -58,6 +59,9 @@ class ApiSettings:
     host: str = "127.0.0.1"
     rate_limit: float = 100.0  # requests/s per key (per worker process); 0 = unlimited
     cors_origins: list[str] = field(default_factory=list)
+    # proxies whose X-Forwarded-For/-Proto is believed (uvicorn rewrites the client from it);
+    # empty: the client is the TCP peer, whatever headers say
+    trusted_proxies: list[str] = field(default_factory=list)
 
 
 def is_loopback(host: str) -> bool:
@@ -145,16 +149,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok"}
 
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
+    keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
+    buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
+    app.add_middleware(AccessMiddleware, keys=keys, buckets=buckets)
+    if settings.cors_origins:  # added last = outermost: 401/429 refusals carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After", "WWW-Authenticate", "Deprecation"],
         )
-    keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
-    buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
-    app.add_middleware(AccessMiddleware, keys=keys, buckets=buckets)
     return app

@@ -38,8 +38,13 @@ def run_server(
     auth: bool,
     rate_limit: float,
     cors_origins: list[str],
+    trusted_proxies: list[str] | None = None,
 ) -> None:
-    """Serve until interrupted; UsageError for --no-auth off loopback."""
+    """Serve until interrupted; UsageError for --no-auth off loopback.
+
+    ``X-Forwarded-For`` is believed only from ``trusted_proxies`` (else a client could pick
+    its own address: a fresh rate-limit bucket per request with ``--no-auth``, a forged
+    ``reported_by``)."""
     import uvicorn
 
     if not auth and not is_loopback(host):
@@ -50,6 +55,7 @@ def run_server(
         "host": host,
         "rate_limit": rate_limit / workers,
         "cors_origins": cors_origins,
+        "trusted_proxies": trusted_proxies or [],
     }
     os.environ[ENV] = json.dumps(settings)
     app_from_env()  # fail here, in one clear line, rather than in every worker (and build caches)
@@ -62,4 +68,6 @@ def run_server(
         workers=workers,
         log_level="warning",
         access_log=False,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies or []) or None,
     )

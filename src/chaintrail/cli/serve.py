@@ -47,6 +47,13 @@ def serve_command(
         list[str] | None,
         typer.Option(help="Allow browser calls from this origin (repeatable). Off by default."),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A reverse proxy (IP or CIDR, repeatable) whose X-Forwarded-For names the "
+            "client; without one the header is ignored."
+        ),
+    ] = None,
 ) -> None:
     """Serve the GraphSense-compatible API under /api and chaintrail's own under /v1."""
     from chaintrail.api.server import run_server
@@ -58,7 +65,10 @@ def serve_command(
         f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: "
         f"http://{host}:{port}/api, docs: /docs)"
     )
-    run_server(store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [])
+    run_server(
+        store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [],
+        trusted_proxy or [],
+    )  # fmt: skip
 
 
 @apikey_app.command("create")

@@ -26,13 +26,15 @@ from typing import Any
 import pyarrow as pa
 
 from chaintrail.errors import NotFoundError, ValidationError
-from chaintrail.intel.addresscheck import canonical_address
-from chaintrail.intel.model import DEFAULT_TLP, normalise_tlp
+from chaintrail.intel.addresscheck import address_warning, canonical_address
+from chaintrail.intel.model import DEFAULT_TLP, check_text, normalise_tlp
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
 
 KINDS = ("address", "tx", "cluster", "person", "org", "ip", "phone", "email", "social", "account")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EVM = re.compile(r"^0[xX][0-9a-fA-F]{40}$")
+_TXID = re.compile(r"^(0[xX])?[0-9a-fA-F]{64}$")
 _NS = uuid.UUID("5b1c7d1e-3c55-4e0e-9d0e-6c1a3f1b2a11")  # chaintrail link-id namespace
 
 ENTITY_SCHEMA = pa.schema([("entity_id", pa.string()), ("kind", pa.string()), ("value", pa.string()),
@@ -45,22 +47,43 @@ LINK_SCHEMA = pa.schema([("link_id", pa.string()), ("src", pa.string()), ("dst",
                          ("created_at", pa.timestamp("us"))])  # fmt: skip
 
 
+def _is_address(value: str) -> bool:
+    """A valid Bitcoin address (checksummed) or an EVM account (0x + 40 hex digits)."""
+    if _EVM.match(value):
+        return True
+    return address_warning("BTC", value) is None
+
+
 def parse_ref(text: str) -> tuple[str, str]:
-    """``kind:value`` -> (kind, canonical value); a bare string is an address. ValidationError if bad."""
-    text = text.strip()
+    """``kind:value`` -> (kind, canonical value); a bare valid address is an address.
+
+    ValidationError (field ``ref``) for anything else: an unknown kind, a malformed value,
+    an address that is none, a control character.
+    """
+    text = check_text(text.strip(), "ref", one_line=True)
     kind, sep, value = text.partition(":")
     if not sep or kind not in KINDS:
+        if not _is_address(text):
+            raise ValidationError(
+                f"{text[:80]!r}: expected kind:value with kind one of {', '.join(KINDS)}, "
+                "or a valid address",
+                field="ref",
+            )
         kind, value = "address", text
     value = value.strip()
     if not value:
         raise ValidationError(f"empty {kind} in reference {text!r}", field="ref")
     if kind == "address":
-        value = (
-            canonical_address(value)
-            if value.lower().startswith(("0x", "bc1", "tb1", "ltc1"))
-            else value
-        )
+        if not _is_address(value):
+            raise ValidationError(
+                f"address {value[:80]!r}: not a valid Bitcoin address or 0x account", field="ref"
+            )
+        value = canonical_address(value)
     elif kind == "tx":
+        if not _TXID.match(value):
+            raise ValidationError(
+                f"tx {value[:80]!r}: expected a transaction hash (64 hex digits)", field="ref"
+            )
         value = value.lower()
     elif kind == "cluster":
         if not value.isdigit():
@@ -131,6 +154,9 @@ def make_link(
     tlp: str | None = None, note: str | None = None, link_id: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A validated link row between two references (not yet stored)."""
+    for name, text in (("relation", relation), ("evidence", evidence), ("note", note)):
+        if isinstance(text, str):
+            check_text(text, name, one_line=name == "relation")
     s = entity_id(*parse_ref(src))
     d = entity_id(*parse_ref(dst))
     if s == d:
@@ -161,6 +187,12 @@ def make_entity(
 ) -> dict[str, Any]:
     """A validated entity row for a reference (name and attributes such as KYC fields optional)."""
     kind, value = parse_ref(ref)
+    if name is not None:
+        check_text(name, "name", one_line=True)
+    for key, val in (attrs or {}).items():
+        check_text(str(key), "attrs", one_line=True)
+        if isinstance(val, str):
+            check_text(val, f"attrs.{key}")
     return {
         "entity_id": entity_id(kind, value), "kind": kind, "value": value,
         "name": name or (value if kind in ("person", "org") else None),

@@ -20,6 +20,7 @@ import duckdb
 from chaintrail.api.paging import decode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs
 from chaintrail.errors import ChaintrailError, NotFoundError, StoreError
+from chaintrail.intel.model import check_text
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
 
@@ -236,12 +237,17 @@ def concepts(ctx, taxonomy: str) -> list[dict]:  # noqa: ANN001
 def report_tag(ctx, body, caller: str) -> dict:  # noqa: ANN001
     """POST /tags/report-tag: append to the review queue; returns the report id."""
     report_id = uuid.uuid4().hex
-    record = {"id": report_id, "reported_by": caller, "time": int(time.time()), **body.model_dump()}
+    fields = body.model_dump()
+    for name, value in fields.items():
+        if isinstance(value, str):
+            check_text(value, name)
+    record = {"id": report_id, "reported_by": caller, "time": int(time.time()), **fields}
     path = Path(ctx.store_dir) / "reported_tags.jsonl"
     line = (json.dumps(record) + "\n").encode()
     with _lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            os.fchmod(fd, 0o600)  # reports are intelligence: owner-only, also if made wider
             os.write(fd, line)  # one write of one line: a crash leaves whole lines only
             os.fsync(fd)
         finally:
