@@ -84,3 +84,22 @@ def sim_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ingest_paths(store, [out / "sim" / "blocks"])
     store.close()
     return out / "store"
+
+
+@pytest.fixture(scope="session")
+def sim_served_dir(sim_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny simulated store, clustered and with the simulator's service TagPack
+    (exchanges, the scam address ...) imported: what an investigator serves. The simulator's
+    truth is beside it in ``../sim/truth``."""
+    import shutil
+
+    from chaintrail.analysis.clustering import run_clustering
+    from chaintrail.intel.importer import import_paths
+    from chaintrail.store import ChainStore
+
+    root = tmp_path_factory.mktemp("simserved") / "store"
+    shutil.copytree(sim_store_dir, root)
+    shutil.copytree(sim_store_dir.parent / "sim" / "truth", root.parent / "sim" / "truth")
+    run_clustering(ChainStore.open(root))
+    import_paths(root, [root.parent / "sim" / "truth" / "services.tagpack.yaml"])
+    return root

@@ -47,6 +47,15 @@ class DemixLink:
     share: float = 1.0
 
 
+def _any_in_sorted(values: np.ndarray, sorted_ids: np.ndarray) -> bool:
+    """Whether any of ``values`` is in the ascending ``sorted_ids``: a binary search per value
+    (``np.isin`` re-sorts both arrays on every call, and a long trace knows millions of coins)."""
+    if values.size == 0 or sorted_ids.size == 0:
+        return False
+    pos = np.minimum(np.searchsorted(sorted_ids, values), sorted_ids.size - 1)
+    return bool((sorted_ids[pos] == values).any())
+
+
 def _spender(chain: ChainArrays, out_id: int) -> int:
     i = int(chain.out_spent_by[out_id])
     return -1 if i < 0 else int(chain.in_tx[i])
@@ -149,7 +158,7 @@ def _pick_toxic_change(
                 continue
             prev = _tx_inputs_prev(chain, sp)
             others = prev[prev != cand[1]]
-            if np.isin(others, mix_outs).any() or np.isin(others, known_outs).any():
+            if _any_in_sorted(others, mix_outs) or _any_in_sorted(others, known_outs):
                 linked.append(cand)
         if len(linked) == 1:
             return (*linked[0], True)
@@ -172,7 +181,7 @@ def _link_denomination(
         if sp < 0:
             continue
         prev = _tx_inputs_prev(chain, int(sp))
-        with_known = bool(np.isin(prev[prev != e], known).any())
+        with_known = _any_in_sorted(prev[prev != e], known)
         if with_known:
             evidence[int(e)] = Rule.REMIX if coinjoin_tx[sp] else Rule.COSPEND
         elif not coinjoin_tx[sp] and sum(int(p) in cand_set for p in prev) >= 2:

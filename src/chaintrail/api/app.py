@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
+from chaintrail.api.budget import BudgetMiddleware, default_budgets, install_shutdown_hook
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.api.routes import register_routes
 from chaintrail.api.services.context import ServiceContext
+from chaintrail.budget import Budget
 from chaintrail.errors import (
     ChaintrailError,
     InputError,
@@ -62,6 +66,8 @@ class ApiSettings:
     # proxies whose X-Forwarded-For/-Proto is believed (uvicorn rewrites the client from it);
     # empty: the client is the TCP peer, whatever headers say
     trusted_proxies: list[str] = field(default_factory=list)
+    # what one request of each role may do (time, frontier, result rows); see api/budget.py
+    budgets: dict[str, Budget] = field(default_factory=default_budgets)
 
 
 def is_loopback(host: str) -> bool:
@@ -124,7 +130,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         raise UsageError(
             f"--no-auth on host {settings.host!r}: keys may be skipped only on a loopback host"
         )
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        install_shutdown_hook()  # SIGTERM stops running work first, then uvicorn shuts down
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="chaintrail investigation API",
         version=__version__,
         description=DESCRIPTION,
@@ -151,6 +163,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
     buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
+    app.add_middleware(BudgetMiddleware, budgets=settings.budgets)  # inside: needs the role
     app.add_middleware(AccessMiddleware, keys=keys, buckets=buckets)
     if settings.cors_origins:  # added last = outermost: 401/429 refusals carry CORS headers too
         app.add_middleware(

@@ -54,10 +54,23 @@ def serve_command(
             "client; without one the header is ignored."
         ),
     ] = None,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Work budget of a key role: ROLE=SECONDS[,RESULTS] (repeatable), e.g. "
+            "analyst=60,200000. Default for every role: 6 s and 50,000 result rows, so "
+            "replies come within ~10 s; work past it is cut and the reply says so.",
+            metavar="ROLE=SECONDS[,RESULTS]",
+        ),
+    ] = None,
 ) -> None:
     """Serve the GraphSense-compatible API under /api and chaintrail's own under /v1."""
+    from chaintrail.api.budget import default_budgets, parse_budget
     from chaintrail.api.server import run_server
 
+    budgets = default_budgets()
+    for text in budget or []:
+        budgets = parse_budget(text, budgets)
     store_dir = store
     if not (store_dir / "MANIFEST.json").exists():
         raise UsageError(f"store {store_dir}: no chain store here (run 'chaintrail ingest' first)")
@@ -67,7 +80,7 @@ def serve_command(
     )
     run_server(
         store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [],
-        trusted_proxy or [],
+        trusted_proxy or [], budgets,
     )  # fmt: skip
 
 

@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from chaintrail.cli.budget import MaxResultsOption, TimeLimitOption, metered, report_cut
 from chaintrail.cli.common import JsonOption, StoreOption, btc, console, emit_json, err_console
+from chaintrail.limits import MAX_EXPOSURE_HOPS
 
 
 class _Fmt(StrEnum):
@@ -82,6 +84,8 @@ def trace(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the export to this file.")
     ] = None,
+    time_limit: TimeLimitOption = None,
+    max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Trace funds from addresses, a transaction or one output, and show where they ended."""
@@ -97,19 +101,19 @@ def trace(
     )  # fmt: skip
     ctx = _open(store)
     seeds = seeds_for_targets(ctx, targets, params)
-    with err_console.status(f"tracing {params.direction} over {hops} hops"):
-        flow = ctx.tracer.run(seeds, params)
+    with metered(f"tracing {params.direction}", time_limit, max_results) as (meter, on_hop):
+        flow = ctx.tracer.run(seeds, params, meter=meter, progress=on_hop)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
     if out is not None:
         write_export(result, (fmt or _Fmt.json).value, out)
         err_console.print(f"wrote {out}")
     elif fmt is not None:
         typer.echo(render(result, fmt.value), nl=False)
-        return
-    if json_out:
+    elif json_out:
         emit_json(result_dict(result))
-        return
-    _show_trace(result)
+    else:
+        _show_trace(result)
+    report_cut(meter)
 
 
 def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
@@ -149,10 +153,15 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         )
 
 
+
 def exposure(
     subject: Annotated[str, typer.Argument(help="An ADDRESS or a numeric CLUSTER id.")],
     store: StoreOption = Path("chaintrail-data"),
-    hops: Annotated[int, typer.Option(help="Hops to look through (1 = direct only).")] = 3,
+    hops: Annotated[
+        int, typer.Option(min=1, max=MAX_EXPOSURE_HOPS, help="Hops to look through (1 = direct only).")
+    ] = 3,
+    time_limit: TimeLimitOption = None,
+    max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """How much of what an address/cluster received and sent touches each tagged category."""
@@ -164,10 +173,13 @@ def exposure(
     if ctx.tags is None:
         raise UsageError("exposure needs tags: import a TagPack or a sanctions list first")
     kind, ids = addresses_for_subject(ctx, subject)
-    res = compute(ctx.tracer, ctx.tags, ids, hops=hops)
-    doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()}}
+    with metered("exposure", time_limit, max_results) as (meter, _):
+        res = compute(ctx.tracer, ctx.tags, ids, hops=hops, meter=meter)
+    doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()},
+           "budget": meter.report()}  # fmt: skip
     if json_out:
         emit_json(doc)
+        report_cut(meter)
         return
     for side, val in res.items():
         table = Table(title=f"{side}: {btc(val.total)}", title_justify="left")
@@ -176,13 +188,20 @@ def exposure(
         for c in val.by_category:
             table.add_row(c.category, btc(c.direct), btc(c.indirect), f"{c.percent:.2f}%")
         table.add_row("(untagged)", "", btc(val.untagged), "")
+        if val.budget_cut:
+            table.add_row("(not followed: budget)", "", btc(val.budget_cut), "")
         console.print(table)
+    report_cut(meter)
 
 
 def risk(
     address: Annotated[str, typer.Argument(help="The ADDRESS to score.")],
     store: StoreOption = Path("chaintrail-data"),
-    hops: Annotated[int, typer.Option(help="Exposure hops considered.")] = 3,
+    hops: Annotated[
+        int, typer.Option(min=1, max=MAX_EXPOSURE_HOPS, help="Exposure hops considered.")
+    ] = 3,
+    time_limit: TimeLimitOption = None,
+    max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Risk score 0-10 of an address, with the rules that produced it."""
@@ -198,10 +217,12 @@ def risk(
         if ctx.attribution
         else []
     )
-    res = compute(ctx.tracer, ctx.tags, ids, hops=hops) if ctx.tags is not None else {}
+    with metered("risk", time_limit, max_results) as (meter, _):
+        res = compute(ctx.tracer, ctx.tags, ids, hops=hops, meter=meter) if ctx.tags is not None else {}
     score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
     if json_out:
-        emit_json({"address": address, **asdict(score)})
+        emit_json({"address": address, **asdict(score), "budget": meter.report()})
+        report_cut(meter)
         return
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
     console.print(f"[bold {colour}]risk {score.score}/10[/] for {address}")
@@ -209,6 +230,7 @@ def risk(
         console.print(f"  +{r.score}  {r.reason}  ({btc(r.amount)}, {r.percent:.2f}%)")
     if not score.reasons:
         console.print("  no rule fired (no exposure to tagged illicit categories)")
+    report_cut(meter)
 
 
 def register(app: typer.Typer) -> None:

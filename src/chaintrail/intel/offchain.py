@@ -25,11 +25,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from chaintrail.errors import NotFoundError, ValidationError
+from chaintrail.errors import NotFoundError, UsageError, ValidationError
 from chaintrail.intel.addresscheck import address_warning, canonical_address
 from chaintrail.intel.model import DEFAULT_TLP, check_text, normalise_tlp
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
+from chaintrail.limits import MAX_LINK_DEPTH
 
 KINDS = ("address", "tx", "cluster", "person", "org", "ip", "phone", "email", "social", "account")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -278,6 +279,8 @@ def entity_to_json(row: dict[str, Any]) -> dict[str, Any]:
 def neighbourhood(store_path: str | Path, ref: str, depth: int = 2) -> dict[str, Any]:
     """Every entity within ``depth`` links of ``ref`` (links followed both ways), with the links
     and each entity's distance. NotFoundError if ``ref`` has no links and no entity record."""
+    if not 1 <= depth <= MAX_LINK_DEPTH:
+        raise UsageError(f"--depth must be between 1 and {MAX_LINK_DEPTH}, got {depth}")
     root = entity_id(*parse_ref(ref))
     with IntelStore.open(store_path, read_only=True) as st:
         links = st.query("SELECT * FROM links ORDER BY observed_at NULLS LAST, link_id")

@@ -21,6 +21,7 @@ from chaintrail.api.params import (
     Currency,
     Deprecated,
     Direction,
+    MeterDep,
     PageArgs,
     RangeArgs,
     ctx,
@@ -95,9 +96,12 @@ def list_address_neighbors(
     address: AddressPath,
     direction: Direction,
     pg: Annotated[PageArgs, Depends(page_args)],
+    meter: MeterDep,
     include_labels: bool = False,
 ) -> dict:
-    return addresses.neighbors(ctx(request), currency, address, direction, include_labels, pg)
+    return addresses.neighbors(
+        ctx(request), currency, address, direction, include_labels, pg, meter
+    )
 
 
 @router.get(

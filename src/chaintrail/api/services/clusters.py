@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from chaintrail.api.paging import decode_token, page_window, scope_of
+from chaintrail.api.paging import decode_token, encode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs, RangeArgs
 from chaintrail.api.services.addresses import address_obj, flows, link_rows, tx_rows, usd_list
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.api.services.tags import address_tag_rows, labels_of_addresses
-from chaintrail.errors import UsageError
+from chaintrail.budget import Meter
+from chaintrail.errors import BudgetError, UsageError
 
 MAX_MEMBERS_SCANNED = 20_000  # cluster-level scans over more members are refused, not slow
 
@@ -119,14 +120,25 @@ def _big(view: ChainView, cid: int) -> np.ndarray:
 
 
 def cluster_neighbors(
-    ctx, currency: str, cid: int, direction: str, include_labels: bool, pg: PageArgs
-) -> dict:  # noqa: ANN001
-    """GET /{currency}/clusters/{cluster}/neighbors (deprecated upstream)."""
+    ctx, currency: str, cid: int, direction: str, include_labels: bool, pg: PageArgs,  # noqa: ANN001
+    meter: Meter,
+) -> dict:  # fmt: skip
+    """GET /{currency}/clusters/{cluster}/neighbors (deprecated upstream).
+
+    The sums over the members must be whole (BudgetError if the budget runs out while adding
+    them up); the page of neighbor clusters may end early, its ``next_page`` continuing there.
+    """
     view = ctx.chain(currency)
     labels = view.clusters()[0]
     value: dict[int, int] = {}
     count: dict[int, int] = {}
-    for m in _big(view, cid).tolist():
+    for k, m in enumerate(_big(view, cid).tolist()):
+        if k % 64 == 0 and not meter.ok():
+            raise BudgetError(
+                f"cluster {cid}: adding up the neighbors of its {view.members(cid).shape[0]:,} "
+                f"addresses did not fit the work budget ({meter.budget.describe()}); "
+                "use /v1/.../exposure or a key with a larger budget"
+            )
         ids, val, cnt, _ = flows(view, m, outgoing=direction == "out")
         for n, v, c in zip(labels[ids].tolist(), val.tolist(), cnt.tolist(), strict=True):
             if n != cid:
@@ -136,7 +148,10 @@ def cluster_neighbors(
     scope = scope_of("cluster_neighbors", cid, direction)
     start, stop, nxt = page_window(len(order), decode_token(pg.page, scope), pg.pagesize, scope)
     out = []
-    for n in order[start:stop]:
+    for i, n in enumerate(order[start:stop]):
+        if not meter.ok(i):
+            nxt = encode_token(scope, start + i)
+            break
         obj = cluster_obj(ctx, view, n)
         row = {"value": view.value(value[n]), "no_txs": count[n], "cluster": obj, "entity": obj}
         if include_labels:
@@ -170,8 +185,12 @@ def cluster_txs(ctx, currency: str, cid: int, direction: str | None, rng: RangeA
     return tx_rows(view, tids, vals, rng, direction, "cluster_txs", cid)
 
 
-def _neighbor_rows(ctx, view: ChainView, cid: int, direction: str, breadth: int) -> list[dict]:  # noqa: ANN001
-    page = cluster_neighbors(ctx, view.currency, cid, direction, False, PageArgs(None, breadth))
+def _neighbor_rows(
+    ctx, view: ChainView, cid: int, direction: str, breadth: int, meter: Meter  # noqa: ANN001
+) -> list[dict]:
+    page = cluster_neighbors(
+        ctx, view.currency, cid, direction, False, PageArgs(None, breadth), meter
+    )
     return page["neighbors"]
 
 
@@ -192,7 +211,7 @@ def _matches(ctx, view: ChainView, cid: int, key: str, wanted: set[str]) -> list
 
 
 def search_neighbors(
-    ctx,
+    ctx,  # noqa: ANN001
     currency: str,
     cid: int,
     direction: str,
@@ -201,17 +220,29 @@ def search_neighbors(
     depth: int,
     breadth: int,
     skip_num_addresses: int | None,
-) -> list:  # noqa: ANN001
+    meter: Meter,
+) -> list:
     """GET /{currency}/clusters/{cluster}/search: paths (depth <= 7, ``breadth`` neighbors per
-    step) to neighbor clusters holding an address with one of the categories / addresses."""
+    step) to neighbor clusters holding an address with one of the categories / addresses.
+
+    When the work budget runs out the walk stops where it is and the paths found so far are
+    the answer (the reply's ``Chaintrail-Budget`` header says it was cut)."""
     view = ctx.chain(currency)
     view.members(cid)
     wanted = {v.strip() for v in value.split(",") if v.strip()}
     seen = {cid}
 
     def walk(at: int, level: int) -> list[dict]:
-        found = []
-        for row in _neighbor_rows(ctx, view, at, direction, breadth):
+        found: list[dict] = []
+        if not meter.ok():
+            return found
+        try:
+            rows = _neighbor_rows(ctx, view, at, direction, breadth, meter)
+        except BudgetError:  # this cluster's neighbors did not fit: the walk ends here
+            return found
+        for row in rows:
+            if not meter.ok():
+                break
             n = row["cluster"]["cluster"]
             if n in seen:
                 continue
