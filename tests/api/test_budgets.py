@@ -92,6 +92,15 @@ def test_a_spent_time_budget_stops_trace_exposure_and_risk_before_their_first_ho
     assert risk.headers["chaintrail-budget"].startswith("cut=time")
 
 
+def test_a_result_row_budget_does_not_cut_exposure_whose_answer_is_a_few_sums(sim_served_dir):
+    seed = seed_of(sim_served_dir, "ransomware")
+    with client(sim_served_dir, Budget(max_results=10)) as c:
+        exposure = c.get("/v1/btc/exposure", params={"address": seed, "hops": 6}).json()
+    with client(sim_served_dir, Budget()) as c:
+        whole = c.get("/v1/btc/exposure", params={"address": seed, "hops": 6}).json()
+    assert exposure["budget"] is None and exposure == whole
+
+
 def test_neighbor_pages_cut_at_budget_continue_where_they_stopped(sim_served_dir):
     cid = biggest_cluster(sim_served_dir)
     address = ChainStore.open(sim_served_dir).address_strings([cid])[0]

@@ -87,7 +87,7 @@ def _side(
     stop: np.ndarray,
     meter: Meter | None,
 ) -> SideExposure:
-    flow = tracer.run(seeds, params, stop_addr=stop, meter=meter)
+    flow = tracer.run(seeds, params, stop_addr=stop, meter=meter, limit_results=False)
     total = float(seeds.amounts.sum())
     ch = tracer.chain
     direct: dict[int, float] = {}

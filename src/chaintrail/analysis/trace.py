@@ -74,14 +74,15 @@ class _Frontier:
 class _Recorder:
     """Collects flow and terminal records hop by hop; ``flow()`` concatenates them."""
 
-    def __init__(self) -> None:
+    def __init__(self, count: bool = True) -> None:
         self.rec: list[tuple[np.ndarray, ...]] = []
         self.term: list[tuple[np.ndarray, ...]] = []
-        self.size = 0  # records + terminals so far (what a result budget counts)
+        self.count = count
+        self.size = 0  # records + terminals so far (what a result budget counts), if counted
 
     def records(self, side, tx, out, amt, conf, rule, hop) -> None:
         n = out.shape[0]
-        self.size += n
+        self.size += n if self.count else 0
         if n:
             self.rec.append(
                 (
@@ -97,7 +98,7 @@ class _Recorder:
 
     def terminals(self, front: _Frontier, reason, hop: int) -> None:
         n = front.out.shape[0]
-        self.size += n
+        self.size += n if self.count else 0
         if n:
             reasons = np.broadcast_to(np.asarray(reason, np.uint8), (n,)).copy()
             self.term.append((front.out, front.amt, front.conf, reasons, np.full(n, hop, np.int32)))
@@ -199,13 +200,16 @@ class Tracer:
         stop_addr: np.ndarray | None = None,
         meter: Meter | None = None,
         progress: Callable[[int, int, int], None] | None = None,
+        limit_results: bool = True,
     ) -> TraceFlow:
         """Trace from ``seeds`` under ``params``; every satoshi is accounted for in the flow.
 
         ``stop_addr`` overrides the tracer's stop mask for this trace only. ``meter`` bounds
         the work: it is asked before each hop and each CoinJoin demixed; when it says stop,
         the trails still moving end there (reason ``budget``) and ``flow.budget`` says why.
-        ``progress(hop, hops, frontier size)`` is called before each hop.
+        ``progress(hop, hops, frontier size)`` is called before each hop. Without
+        ``limit_results`` only the meter's time and cancellation count (exposure keeps sums,
+        not the flow records).
         """
         stop = self.stop_addr if stop_addr is None else stop_addr
         if params.stop_at_services and stop is None:
@@ -216,7 +220,7 @@ class Tracer:
         window = params.window()
         defer = self.coinjoin_tx if params.demix else np.zeros(0, np.bool_)
         side_cross, side_emit = (SIDE_IN, SIDE_OUT) if forward else (SIDE_OUT, SIDE_IN)
-        rec = _Recorder()
+        rec = _Recorder(count=limit_results)
         amt0 = seeds.amounts.astype(np.float64)
         front = _Frontier(seeds.out_ids, amt0, amt0.copy())
         if seeds.stop_at_seed and params.stop_at_services and stop is not None:
