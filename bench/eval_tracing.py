@@ -41,10 +41,10 @@ def prepare(chain_dir: Path) -> Path:
 def evaluate(chain_dir: Path, hops: int = 30, demix: bool = True) -> list[dict]:
     """Per-scenario recall and amount errors (see module docstring)."""
     from chaintrail.analysis.trace_eval import score_scenarios
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
     from chaintrail.store import ChainStore
 
-    ctx = open_context(ChainStore.open(prepare(chain_dir)))
+    ctx = open_trace_context(ChainStore.open(prepare(chain_dir)))
     truth = json.loads((chain_dir / "truth" / "scenarios.json").read_text())["scenarios"]
     return score_scenarios(ctx, truth, hops=hops, demix=demix)
 

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from chaintrail.analysis.trace_eval import score_scenarios
-from chaintrail.analysis.trace_store import open_context
 from chaintrail.cli import app
 from chaintrail.intel.importer import import_paths
+from chaintrail.intel.tracing import open_trace_context
 from chaintrail.sim.run import simulate
 from chaintrail.store import ChainStore
 
@@ -26,7 +26,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, list[dict]]:
         assert result.exit_code == 0, result.output
     import_paths(store, [out / "truth" / "services.tagpack.yaml"])
     scenarios = json.loads((out / "truth" / "scenarios.json").read_text())["scenarios"]
-    return open_context(ChainStore.open(store)), scenarios
+    return open_trace_context(ChainStore.open(store)), scenarios
 
 
 def test_every_scenario_cash_out_is_found_within_5_percent(tiny) -> None:

@@ -54,9 +54,10 @@ def test_best_tag_per_address_and_offchain_tags(chain, tmp_path) -> None:
     assert int((attr.addr_category >= 0).sum()) == 2
     assert attr.n_tagged_offchain == 60  # ransomware seeds are not in blocks 0-438
     assert attr.tags_for_address("1Lud76Q98VRHCUiyK7XUs7AgFofrqXeP78")[0]["label"] == "7ev3n"
+    # listed best first by the same rule as the label (abuse first), so the first tag is the label
     assert [t["label"] for t in attr.tags_for_address(BLOCK1)] == [
-        "Test exchange",
         "Extortion wallet",
+        "Test exchange",
     ]
     assert not attr.service_mask()[b1]
     codes, names = attr.exposure_codes()

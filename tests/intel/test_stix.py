@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from chaintrail.intel.bundle import select_bundle, store_bundle
-from chaintrail.intel.stix import TLP_MARKINGS, bundle_to_stix, stix_to_bundle, validate_stix
+from chaintrail.intel.stix import bundle_to_stix, validate_stix
+from chaintrail.intel.stix_import import parse_stix
+from chaintrail.intel.stix_model import TLP_MARKINGS
 
 from .conftest import TX, W, canon
 
@@ -38,7 +40,7 @@ def test_stix_export_validates_and_round_trips(intel, tmp_path) -> None:
         rel["start_time"] == "2024-03-01T09:00:00Z" and rel["stop_time"] == "2024-03-01T11:00:00Z"
     )
     assert any(o["type"] == "threat-actor" and o["name"] == "Lazarus Group" for o in objs)
-    back = stix_to_bundle(text)
+    back = parse_stix(text)
     store_bundle(tmp_path / "dst", back, fmt="stix", source_name="x.json")
     again = select_bundle(tmp_path / "dst")
     assert canon(again) == canon(b)
@@ -59,7 +61,7 @@ def test_foreign_stix_without_our_extensions(tmp_path) -> None:
          "source_ref": "cryptocurrency-wallet--0c6e6b3c-29a1-5a53-9c47-7d1b9a4b0e11",
          "target_ref": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"},
     ]})  # fmt: skip
-    b = stix_to_bundle(text)
+    b = parse_stix(text)
     assert [(t["subject"], t["label"], t["concepts"], t["tlp"]) for t in b.tags] == [
         (W, "Ryuk wallet", ["ransomware"], "GREEN")
     ]
@@ -74,7 +76,7 @@ def test_foreign_objects_we_do_not_store_are_reported_not_silently_dropped() -> 
         {"type": "indicator", "spec_version": "2.1", "id": "indicator--0c6e6b3c-29a1-4a53-9c47-7d1b9a4b0e22"},
         {"type": "malware", "spec_version": "2.1", "id": "malware--0c6e6b3c-29a1-4a53-9c47-7d1b9a4b0e23"},
     ]})  # fmt: skip
-    assert stix_to_bundle(text).skipped == {"indicator": 2, "malware": 1}
+    assert parse_stix(text).skipped == {"indicator": 2, "malware": 1}
 
 
 def test_an_object_without_an_id_is_an_error_naming_it() -> None:
@@ -84,4 +86,4 @@ def test_an_object_without_an_id_is_an_error_naming_it() -> None:
 
     text = json.dumps({"type": "bundle", "id": "bundle--x", "objects": [{"type": "foo"}]})
     with pytest.raises(DecodeError, match=r"case.json: objects\[0\]: .*'id'"):
-        stix_to_bundle(text, "case.json")
+        parse_stix(text, "case.json")

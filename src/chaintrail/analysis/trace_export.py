@@ -1,7 +1,7 @@
-"""Export a :class:`TraceResult` as JSON, CSV, GraphML or GEXF (Gephi, Maltego, yEd import these).
+"""Render a :class:`TraceResult` as JSON, CSV, GraphML or GEXF (Gephi, Maltego, yEd import these).
 
-Amounts are integer satoshis in every format. Files are written to a temp file and renamed, so
-an interrupted export never leaves half a file.
+Amounts are integer satoshis in every format. Which format a file gets and how it is written
+(atomically, never over what should not be replaced) is :mod:`chaintrail.intel.trace_formats`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import asdict
-from pathlib import Path
 
 from chaintrail.analysis.trace_models import TraceResult
-from chaintrail.atomicfile import write_text_atomic
-from chaintrail.errors import UsageError
 
-FORMATS = ("json", "csv", "graphml", "gexf")
 _NODE_ATTRS = (  # name, graphml type, gexf type
     ("kind", "string", "string"),
     ("cluster_id", "long", "long"),
@@ -130,19 +126,3 @@ def to_gexf(result: TraceResult) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
-
-_WRITERS = {"json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
-
-
-def render(result: TraceResult, fmt: str) -> str:
-    """The result in format ``fmt`` (one of :data:`FORMATS`)."""
-    if fmt not in _WRITERS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return _WRITERS[fmt](result)
-
-
-def write_export(result: TraceResult, fmt: str, path: Path) -> None:
-    """Write the export to ``path`` atomically (temp file in the same folder, then rename)."""
-    text = render(result, fmt)
-    path = Path(path)
-    write_text_atomic(path, text)

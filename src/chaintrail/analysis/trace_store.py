@@ -1,14 +1,17 @@
 """Wire tracing to a chain store: clusters, CoinJoin verdicts, tags, names, and seed targets.
 
-The only module of the tracing family that knows about :class:`ChainStore`, the clustering
-state and the intel attribution; the engine itself only sees arrays.
+The only module of the tracing family that knows about :class:`ChainStore` and the clustering
+state; the engine itself only sees arrays. What addresses *are* (labels, categories, services)
+comes from the layer above through :class:`AddressAttribution` (``chaintrail.intel.tracing``
+passes the intel attribution), so analysis never imports intel.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -16,11 +19,47 @@ from chaintrail.analysis.exposure import AddressTags
 from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Direction, Seeds, TraceParams
 from chaintrail.analysis.trace_result import Naming
-from chaintrail.errors import NotFoundError, UsageError
+from chaintrail.errors import AddressError, NotFoundError, UsageError
 from chaintrail.store.arrays import ChainArrays
 
 _TXID = re.compile(r"^[0-9a-fA-F]{64}$")
 _OUTPOINT = re.compile(r"^([0-9a-fA-F]{64}):(\d+)$")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+#: What a trace may start from, for error messages.
+START_FORMS = "expected an ADDRESS, a TXID (64 hex digits) or TXID:VOUT"
+
+
+class AddressAttribution(Protocol):
+    """What tracing, exposure and risk need to know about address ids (label, category, where
+    trails stop); ``chaintrail.intel.attribution.Attribution`` is one."""
+
+    def any_tagged(self) -> bool:
+        """Whether any address has a category."""
+        ...
+
+    def service_mask(self) -> np.ndarray:
+        """Bool per address id: a service where trails stop."""
+        ...
+
+    def exposure_codes(self) -> tuple[np.ndarray, list[str]]:
+        """(code per address id, 0 = untagged; category name per code)."""
+        ...
+
+    def category_of(self, address_id: int) -> str | None:
+        """Category of one address id, or None."""
+        ...
+
+    def labels_of(self, address_ids: np.ndarray) -> list[str | None]:
+        """Labels of address ids (None where untagged)."""
+        ...
+
+    def categories_of(self, address_ids: np.ndarray) -> list[str | None]:
+        """Categories of address ids (None where untagged)."""
+        ...
+
+
+#: Builds the attribution of a store's addresses, given the cluster id per address (or None).
+AttributionLoader = Callable[[Any, "np.ndarray | None"], AddressAttribution]
 
 
 @dataclass
@@ -32,7 +71,7 @@ class TraceContext:
     tracer: Tracer
     naming: Naming
     tags: AddressTags | None
-    attribution: Any | None  # chaintrail.intel.attribution.Attribution
+    attribution: AddressAttribution | None
     cluster_of: np.ndarray | None
 
 
@@ -56,7 +95,7 @@ def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, n
     return cluster_of, mixes
 
 
-def service_stop_mask(attribution: Any, cluster_of: np.ndarray | None) -> np.ndarray:
+def service_stop_mask(attribution: AddressAttribution, cluster_of: np.ndarray | None) -> np.ndarray:
     """True for every address in a cluster that has a service-tagged address (or the address
     itself when there is no clustering)."""
     mask = np.asarray(attribution.service_mask(), dtype=bool)
@@ -66,31 +105,24 @@ def service_stop_mask(attribution: Any, cluster_of: np.ndarray | None) -> np.nda
     return np.isin(cluster_of[: mask.shape[0]], service_clusters)
 
 
-def open_context(store: Any) -> TraceContext:
-    """Everything a trace, exposure or risk query needs from ``store``."""
-    from chaintrail.intel.attribution import load_attribution
-
+def open_context(store: Any, attribution_for: AttributionLoader | None = None) -> TraceContext:
+    """Everything a trace, exposure or risk query needs from ``store``; ``attribution_for``
+    (store, cluster id per address) says what the addresses are (None: nothing is tagged)."""
     chain = store.arrays()
     cluster_of, mixes = _clusters(store, chain.n_addresses, chain.n_txs)
-    attribution = load_attribution(store.root, store)
-    if cluster_of is not None:
-        attribution = attribution.with_clusters(cluster_of)
-    tagged = (attribution.addr_category >= 0).any()
-    stop = service_stop_mask(attribution, cluster_of) if tagged else None
+    attribution = attribution_for(store, cluster_of) if attribution_for is not None else None
+    tagged = attribution is not None and attribution.any_tagged()
+    stop = service_stop_mask(attribution, cluster_of) if attribution is not None and tagged else None
     tags = None
-    if tagged:
+    if attribution is not None and tagged:
         code, names = attribution.exposure_codes()
         tags = AddressTags(code, names)
-
-    def categories(ids: np.ndarray) -> list[str | None]:
-        return [attribution.category_of(int(a)) for a in ids.tolist()]
-
     naming = Naming(
         address=lambda ids: [s or f"address#{i}" for i, s in zip(ids.tolist(), store.address_strings(ids), strict=True)],
         txid=store.txids_hex,
         cluster_of=cluster_of,
-        label=attribution.labels_of,
-        category=categories,
+        label=attribution.labels_of if attribution is not None else None,
+        category=attribution.categories_of if attribution is not None else None,
     )  # fmt: skip
     tracer = Tracer(chain, coinjoin_tx=mixes, stop_addr=stop)
     return TraceContext(store, chain, tracer, naming, tags, attribution, cluster_of)
@@ -112,10 +144,25 @@ def seeds_for_target(ctx: TraceContext, target: str, params: TraceParams) -> See
     elif _TXID.match(target):
         seeds = ctx.tracer.seeds_for_tx(ctx.store.tx_id(target), Direction(params.direction))
     else:
-        aid = ctx.store.address_id(target)
+        aid = _start_address_id(ctx.store, target)
         seeds = ctx.tracer.seeds_for_addresses(np.array([aid]), params)
     seeds.description = target
     return seeds
+
+
+def _start_address_id(store: Any, target: str) -> int:
+    """Address id of a start that is neither a TXID nor TXID:VOUT; a UsageError saying what a
+    start may be when it is no address either (NotFoundError when it is one not in the store)."""
+    kind, sep, _ = target.partition(":")
+    if sep and kind.isalpha():
+        raise UsageError(f"trace start {target!r}: unknown kind {kind!r}; {START_FORMS}")
+    if _HEX.fullmatch(target):
+        raise UsageError(f"trace start {target!r}: {len(target)} hex digits, a TXID has 64; {START_FORMS}")
+    try:
+        return int(store.address_id(target))
+    except AddressError as exc:
+        reason = str(exc).removeprefix(f"{exc.source}: ") if exc.source else str(exc)
+        raise UsageError(f"trace start {target!r}: not an address ({reason}); {START_FORMS}") from exc
 
 
 def seeds_for_targets(ctx: TraceContext, targets: list[str], params: TraceParams) -> Seeds:
@@ -131,7 +178,7 @@ def seeds_for_targets(ctx: TraceContext, targets: list[str], params: TraceParams
         raise UsageError(
             f"{not_addr[0]}: several targets must all be addresses (trace one TXID or TXID:VOUT at a time)"
         )
-    ids = np.array([ctx.store.address_id(t) for t in dict.fromkeys(targets)], dtype=np.int64)
+    ids = np.array([_start_address_id(ctx.store, t) for t in dict.fromkeys(targets)], dtype=np.int64)
     seeds = ctx.tracer.seeds_for_addresses(ids, params)
     seeds.description = f"{len(ids)} addresses ({targets[0]}, ...)"
     return seeds

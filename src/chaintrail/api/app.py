@@ -85,7 +85,8 @@ def _one_line(exc: RequestValidationError) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
         where = err["loc"][0] if err.get("loc") else "request"
-        parts.append(f"{where} parameter {'.'.join(loc) or '?'!r}: {err.get('msg', 'invalid')}")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")  # our validators' text
+        parts.append(f"{where} parameter {'.'.join(loc)!r}: {msg}" if loc else f"{where}: {msg}")
     return "; ".join(parts) or "invalid request"
 
 

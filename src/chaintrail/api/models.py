@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from chaintrail.api.fields import bitcoin_address_field
 
 EXAMPLE_TX = "a1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d"
 EXAMPLE_ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
@@ -413,6 +415,15 @@ class UserReportedTag(BaseModel):
     label: StrictStr = Field(min_length=1, max_length=500)
     actor: StrictStr | None = Field(default=None, max_length=200)
     description: StrictStr | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _bitcoin_address(self) -> UserReportedTag:
+        if self.network.strip().lower() == "btc":
+            try:
+                bitcoin_address_field(self.address)
+            except ValueError as exc:
+                raise ValueError(f"address: {exc}") from exc
+        return self
 
 
 class UserTagReportResponse(BaseModel):

@@ -208,15 +208,15 @@ def address(
     console.print(_kv_table(f"address {info['address']}", rows))
     if info["tags"]:
         tags = Table(title="tags", title_justify="left")
-        for col in ("label", "category", "actor", "confidence", "source", "tlp"):
+        for col in ("label", "category", "actor", "confidence", "source", "tlp", "on"):
             tags.add_column(col)
         for t in info["tags"]:
+            concept = t.get("abuse") or t.get("category") or (t.get("concepts") or [None])[0]
             tags.add_row(
-                *(
-                    _opt(t.get(c))
-                    for c in ("label", "category", "actor", "confidence", "source", "tlp")
-                )
-            )
+                _opt(t.get("label")), _opt(concept),
+                *(_opt(t.get(c)) for c in ("actor", "confidence", "source", "tlp")),
+                t.get("inherited_from") or "this address",
+            )  # fmt: skip
         console.print(tags)
 
 

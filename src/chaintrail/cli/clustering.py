@@ -11,9 +11,10 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chaintrail.atomicfile import atomic_output
+from chaintrail.atomicfile import atomic_output, check_output_target
 from chaintrail.cli.common import (
     DEFAULT_STORE,
+    ForceOption,
     JsonOption,
     StoreOption,
     btc,
@@ -133,15 +134,16 @@ def cluster(
 def export(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (address,cluster_id).")],
     store: StoreOption = DEFAULT_STORE,
+    force: ForceOption = False,
 ) -> None:
     """Write ``address,cluster_id`` for every address of the last clustering run."""
     from chaintrail.analysis.clustering import load_clusters
 
+    check_output_target(out, force=force)
     st = _open(store)
     labels = load_clusters(st).labels
-    out.parent.mkdir(parents=True, exist_ok=True)
     with (
-        atomic_output(out, newline="") as fh,
+        atomic_output(out, newline="", force=force) as fh,
         Progress(console=err_console, disable=not err_console.is_terminal) as bar,
     ):
         task = bar.add_task("export", total=labels.shape[0])

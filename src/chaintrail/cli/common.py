@@ -24,6 +24,9 @@ StoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the --out file if it exists (keeps its mode).")
+]
 
 console = Console()
 err_console = Console(stderr=True)

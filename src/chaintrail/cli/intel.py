@@ -13,6 +13,7 @@ from rich.table import Table
 
 from chaintrail.cli.common import (
     DEFAULT_STORE,
+    ForceOption,
     JsonOption,
     StoreOption,
     console,
@@ -307,10 +308,10 @@ OutOption = Annotated[Path, typer.Option("--out", help="Output file.")]
 
 
 def _export_cmd(fmt: str, store: Path, address: list[str] | None, cluster: list[int] | None, tx: list[str] | None,
-                out: Path, json_out: bool) -> None:  # fmt: skip
+                out: Path, force: bool, json_out: bool) -> None:  # fmt: skip
     from chaintrail.intel.exchange import export_file
 
-    counts = export_file(fmt, store, out, address=address, cluster=cluster, tx=tx)
+    counts = export_file(fmt, store, out, address=address, cluster=cluster, tx=tx, force=force)
     if json_out:
         emit_json({"format": fmt, "out": str(out), **counts})
     else:
@@ -334,23 +335,26 @@ def _import_cmd(fmt: str, file: Path, store: Path, json_out: bool) -> None:
 
 @export_app.command("stix")
 def export_stix(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
-                tx: SelTx = None, out: OutOption = Path("chaintrail-stix.json"), json_out: JsonOption = False) -> None:  # fmt: skip
+                tx: SelTx = None, out: OutOption = Path("chaintrail-stix.json"), force: ForceOption = False,
+                json_out: JsonOption = False) -> None:  # fmt: skip
     """STIX 2.1 bundle of the selected (default: all) tags, wallets, transactions and links."""
-    _export_cmd("stix", store, address, cluster, tx, out, json_out)
+    _export_cmd("stix", store, address, cluster, tx, out, force, json_out)
 
 
 @export_app.command("misp")
 def export_misp(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
-                tx: SelTx = None, out: OutOption = Path("chaintrail-misp.json"), json_out: JsonOption = False) -> None:  # fmt: skip
+                tx: SelTx = None, out: OutOption = Path("chaintrail-misp.json"), force: ForceOption = False,
+                json_out: JsonOption = False) -> None:  # fmt: skip
     """MISP event (coin-address, btc-wallet, btc-transaction objects) of the selection."""
-    _export_cmd("misp", store, address, cluster, tx, out, json_out)
+    _export_cmd("misp", store, address, cluster, tx, out, force, json_out)
 
 
 @export_app.command("csv")
 def export_csv(store: StoreOption = DEFAULT_STORE, address: SelAddress = None, cluster: SelCluster = None,
-               tx: SelTx = None, out: OutOption = Path("chaintrail-tags.csv"), json_out: JsonOption = False) -> None:  # fmt: skip
+               tx: SelTx = None, out: OutOption = Path("chaintrail-tags.csv"), force: ForceOption = False,
+               json_out: JsonOption = False) -> None:  # fmt: skip
     """CSV of the selected tags."""
-    _export_cmd("csv", store, address, cluster, tx, out, json_out)
+    _export_cmd("csv", store, address, cluster, tx, out, force, json_out)
 
 
 @import_app.command("stix")

@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 
 from chaintrail.cli.budget import MaxResultsOption, TimeLimitOption, metered, report_cut
-from chaintrail.cli.common import JsonOption, StoreOption, btc, console, emit_json, err_console
+from chaintrail.cli.common import (
+    ForceOption,
+    JsonOption,
+    StoreOption,
+    btc,
+    console,
+    emit_json,
+    err_console,
+)
 from chaintrail.limits import MAX_EXPOSURE_HOPS
 
 
@@ -20,14 +28,16 @@ class _Fmt(StrEnum):
     csv = "csv"
     graphml = "graphml"
     gexf = "gexf"
+    stix = "stix"
+    misp = "misp"
 
 
 def _open(store: Path):  # type: ignore[no-untyped-def]
-    from chaintrail.analysis.trace_store import open_context
+    from chaintrail.intel.tracing import open_trace_context
     from chaintrail.store import ChainStore
 
     with err_console.status("loading chain arrays, clusters and tags"):
-        return open_context(ChainStore.open(store))
+        return open_trace_context(ChainStore.open(store))
 
 
 def trace(
@@ -79,36 +89,48 @@ def trace(
         ),
     ] = 10_000,
     fmt: Annotated[
-        _Fmt | None, typer.Option("--format", help="Export format (to --out or stdout).")
+        _Fmt | None,
+        typer.Option(
+            "--format",
+            help="Export format (to --out or stdout); STIX 2.1 report or MISP event for CTI "
+            "platforms. Default: the --out file name's ending (.json .csv .graphml .gexf "
+            ".stix.json .misp.json).",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the export to this file.")
     ] = None,
+    force: ForceOption = False,
     time_limit: TimeLimitOption = None,
     max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Trace funds from addresses, a transaction or one output, and show where they ended."""
-    from chaintrail.analysis.trace_export import render, result_dict, write_export
+    from chaintrail.analysis.trace_export import result_dict
     from chaintrail.analysis.trace_models import TraceParams
     from chaintrail.analysis.trace_result import build_result
     from chaintrail.analysis.trace_store import seeds_for_targets
+    from chaintrail.atomicfile import check_output_target
+    from chaintrail.intel.trace_formats import export_format, render_trace, write_trace
 
     params = TraceParams(
         direction=direction, model=model, hops=hops, min_value=min_value,
         height_from=height_from, height_to=height_to, time_from=time_from, time_to=time_to,
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
     )  # fmt: skip
+    out_fmt = export_format(out, fmt.value if fmt else None) if out is not None else None
+    if out is not None:
+        check_output_target(out, force=force)  # before the work, not after it
     ctx = _open(store)
     seeds = seeds_for_targets(ctx, targets, params)
     with metered(f"tracing {params.direction}", time_limit, max_results) as (meter, on_hop):
         flow = ctx.tracer.run(seeds, params, meter=meter, progress=on_hop)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
-    if out is not None:
-        write_export(result, (fmt or _Fmt.json).value, out)
-        err_console.print(f"wrote {out}")
+    if out is not None and out_fmt is not None:
+        write_trace(result, out_fmt, out, force=force)
+        err_console.print(f"wrote {out_fmt} {out}")
     elif fmt is not None:
-        typer.echo(render(result, fmt.value), nl=False)
+        typer.echo(render_trace(result, fmt.value), nl=False)
     elif json_out:
         emit_json(result_dict(result))
     else:

@@ -1,17 +1,19 @@
-"""Attribution as arrays over the chain store's address ids, for tracing, exposure and the API.
+"""Attribution as arrays over every address id of the chain store: what tracing, exposure,
+risk and the API see.
 
 ::
 
-    attr = load_attribution(store_path, chain_store)     # chain_store: a ChainStore or None
+    attr = load_attribution(store_path, chain_store, cluster_of)   # cluster_of None: own tags only
     attr.addr_category[aid]      # int16 code into attr.categories, -1 = untagged
-    attr.label_of(aid)           # best label of that address, or None
+    attr.label_of(aid)           # label of that address, or None
     attr.service_mask()          # True where a trail stops (exchange, mixer, market ...)
     attr.tags_for_address("1A1zP1...")   # every tag, best first (works for off-chain addresses)
 
-Per address the *best* tag wins: abuse concepts (ransomware, sanction, scam ...) over entity
-concepts (exchange, miner ...), then higher confidence, then newer lastmod. A tag's concept is
-its ``abuse`` if set, else its ``category``, else its first concept. Category codes index
-:data:`CATEGORIES`, the taxonomy's concept ids in file order, so codes are stable across stores.
+Which tag an address shows is decided by :mod:`chaintrail.intel.attribution_rules` (the best tag
+wins; an untagged address takes the tag that names its cluster), as it is for the lookups of a
+few addresses in :mod:`chaintrail.intel.attribution_lookup`, so every surface agrees. Category
+codes index :data:`CATEGORIES`, the taxonomy's concept ids in file order, so codes are stable
+across stores.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from typing import Any
 import numpy as np
 
 from chaintrail.intel.addresscheck import canonical_address, invalid_btc_addresses
+from chaintrail.intel.attribution_rules import (
+    CATEGORIES,
+    TagRows,
+    named_clusters,
+    rank_key,
+    resolve,
+)
 from chaintrail.intel.model import (
     DEFAULT_TLP,
     columns_to_arrow,
@@ -34,8 +43,8 @@ from chaintrail.intel.model import (
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
 
-CATEGORIES: list[str] = list(load_taxonomy().concepts)
-CATEGORY_CODE: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
+__all__ = ["CATEGORIES", "SERVICE_CATEGORIES", "Attribution", "add_tag", "exposure_group",
+           "load_attribution", "tag_address_ids", "tags_for_addresses"]  # fmt: skip
 
 #: Categories of services where a trail stops (funds reached a custodian or a mixing pool).
 SERVICE_CATEGORIES = frozenset({
@@ -76,47 +85,55 @@ def exposure_group(category: str | None) -> str | None:
     return None
 
 
-def _is_abuse(concept: str) -> bool:
-    return concept == "abuse" or "abuse" in load_taxonomy().ancestors(concept)
-
-
-def tag_concept(abuse: str | None, category: str | None, concepts: list[str] | None) -> str | None:
-    """The one concept a tag is filed under: abuse, else category, else its first concept."""
-    return abuse or category or (concepts[0] if concepts else None)
+#: The columns resolution needs, for every tag that can attribute a Bitcoin address
+_ROW_SQL = (
+    f"SELECT {', '.join(TagRows.FIELDS)} FROM tags"
+    " WHERE (currency IS NULL OR upper(currency) = 'BTC') AND subject_type IN ('address', 'cluster')"
+)
 
 
 @dataclass
 class Attribution:
-    """Per-address-id attribution arrays plus on-demand tag lookups (see module docstring)."""
+    """Per-address-id attribution arrays (see the module docstring); ``rows`` are the tags
+    behind them, ``row_address`` the address id each address tag is on (-1 otherwise)."""
 
     store_path: Path
     addr_category: np.ndarray  # int16 per address id, -1 = none
-    addr_label_idx: np.ndarray  # int32 per address id into labels, -1 = none
-    addr_definer: np.ndarray  # bool per address id: has an is_cluster_definer tag
+    addr_label_idx: np.ndarray  # int32 per address id into labels (a tag row), -1 = none
     labels: list[str]
+    rows: TagRows
+    row_address: np.ndarray  # int64 per row
     categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
     n_tagged_offchain: int = 0  # tagged addresses not (yet) in the chain store
 
     def label_of(self, address_id: int) -> str | None:
-        """Best label of one address id, or None."""
+        """Label of one address id, or None."""
         if address_id < 0 or address_id >= self.addr_label_idx.shape[0]:
             return None
         i = int(self.addr_label_idx[address_id])
         return self.labels[i] if i >= 0 else None
 
     def category_of(self, address_id: int) -> str | None:
-        """Best category (concept id) of one address id, or None."""
+        """Category (concept id) of one address id, or None."""
         if address_id < 0 or address_id >= self.addr_category.shape[0]:
             return None
         c = int(self.addr_category[address_id])
         return self.categories[c] if c >= 0 else None
 
     def labels_of(self, address_ids: np.ndarray | list[int]) -> list[str | None]:
-        """Best labels of many address ids (None where untagged or -1)."""
+        """Labels of many address ids (None where untagged or -1)."""
         return [self.label_of(int(a)) for a in np.asarray(address_ids).tolist()]
 
+    def categories_of(self, address_ids: np.ndarray | list[int]) -> list[str | None]:
+        """Categories of many address ids (None where untagged or -1)."""
+        return [self.category_of(int(a)) for a in np.asarray(address_ids).tolist()]
+
+    def any_tagged(self) -> bool:
+        """Whether any address of the chain has a category."""
+        return bool((self.addr_category >= 0).any())
+
     def service_mask(self) -> np.ndarray:
-        """Bool per address id: its best category is a service where trails stop."""
+        """Bool per address id: its category is a service where trails stop."""
         codes = np.array([c in SERVICE_CATEGORIES for c in self.categories] + [False], dtype=bool)
         return codes[self.addr_category.astype(np.int64)]  # -1 indexes the trailing False
 
@@ -135,37 +152,10 @@ class Attribution:
         return (self.addr_category.astype(np.int32) + 1), ["", *self.categories]
 
     def with_clusters(self, cluster_of: np.ndarray) -> Attribution:
-        """Copy where untagged addresses take the best category/label of their cluster's
-        ``is_cluster_definer`` tags (``cluster_of``: cluster id per address id)."""
-        cluster_of = np.asarray(cluster_of, dtype=np.int64)
-        cat = self.addr_category.copy()
-        lab = self.addr_label_idx.copy()
-        definers = np.flatnonzero(self.addr_definer[: cluster_of.shape[0]])
-        if definers.size:
-            order = definers[np.argsort(-_rank_array(self.addr_category[definers]), kind="stable")]
-            best_cat: dict[int, tuple[int, int]] = {}
-            for a in order.tolist():
-                best_cat.setdefault(
-                    int(cluster_of[a]), (int(self.addr_category[a]), int(self.addr_label_idx[a]))
-                )
-            cids = np.array(list(best_cat), dtype=np.int64)
-            vals = np.array(list(best_cat.values()), dtype=np.int64).reshape(-1, 2)
-            sorter = np.argsort(cids)
-            pos = np.searchsorted(cids, cluster_of, sorter=sorter)
-            pos = np.clip(pos, 0, max(len(cids) - 1, 0))
-            hit = (cids[sorter][pos] == cluster_of) & (cat[: cluster_of.shape[0]] < 0)
-            idx = np.flatnonzero(hit)
-            cat[idx] = vals[sorter][pos[idx], 0]
-            lab[idx] = vals[sorter][pos[idx], 1]
-        return Attribution(
-            self.store_path,
-            cat,
-            lab,
-            self.addr_definer,
-            self.labels,
-            self.categories,
-            self.n_tagged_offchain,
-        )
+        """Copy where untagged addresses take the tag that names their cluster
+        (``cluster_of``: cluster id per address id)."""
+        return _arrays(self.store_path, self.rows, self.row_address, self.addr_category.shape[0],
+                       np.asarray(cluster_of, dtype=np.int64), self.n_tagged_offchain)  # fmt: skip
 
     def tags_for_address(self, address: str) -> list[dict[str, Any]]:
         """Every tag on ``address`` (tags of addresses never seen on chain included), best first."""
@@ -176,78 +166,65 @@ class Attribution:
         return tags_for_addresses(self.store_path, addresses)
 
 
-_RANK_CACHE: dict[str, np.ndarray] = {}
+def tag_address_ids(chain_store: Any, subjects: list[str], types: list[str]) -> np.ndarray:
+    """The chain address id each address tag is on (-1 for cluster tags, malformed addresses
+    and addresses not on chain, or without a chain store)."""
+    ids = np.full(len(subjects), -1, np.int64)
+    idx = [i for i, t in enumerate(types) if t == "address"]
+    bad = set(invalid_btc_addresses([subjects[i] for i in idx]))
+    good = [i for k, i in enumerate(idx) if k not in bad]
+    if good and chain_store is not None:
+        ids[good] = np.asarray(chain_store.address_ids([subjects[i] for i in good]), dtype=np.int64)
+    return ids
 
 
-def _rank_array(codes: np.ndarray) -> np.ndarray:
-    if "r" not in _RANK_CACHE:
-        _RANK_CACHE["r"] = np.array(
-            [2 if _is_abuse(c) else 1 for c in CATEGORIES] + [0], dtype=np.int16
-        )
-    return _RANK_CACHE["r"][codes.astype(np.int64)]
+def _arrays(store_path: Path, rows: TagRows, row_address: np.ndarray, n_addr: int,
+            cluster_of: np.ndarray | None, n_off: int) -> Attribution:  # fmt: skip
+    row_cluster = np.full(len(rows), -1, dtype=np.int64)
+    if cluster_of is not None:
+        row_cluster = named_clusters(rows, row_address, lambda ids: cluster_of[ids])
+    winner, _ = resolve(rows, row_address, row_cluster, np.arange(n_addr, dtype=np.int64), cluster_of)
+    category = np.full(n_addr, -1, dtype=np.int16)
+    category[winner >= 0] = rows.code[winner[winner >= 0]]
+    return Attribution(store_path, category, winner.astype(np.int32), rows.label, rows, row_address,
+                       n_tagged_offchain=n_off)  # fmt: skip
+
+
+def load_attribution(
+    store_path: str | Path, chain_store: Any | None = None, cluster_of: np.ndarray | None = None
+) -> Attribution:
+    """Attribution arrays over ``chain_store``'s address ids (zero-length without a chain store);
+    with ``cluster_of`` (cluster id per address id) untagged addresses take the tag that names
+    their cluster. Only Bitcoin address tags and cluster tags map to chain addresses; every tag
+    stays queryable by string (:func:`tags_for_addresses`)."""
+    store_path = Path(store_path)
+    n_addr = int(chain_store.arrays().n_addresses) if chain_store is not None else 0
+    with IntelStore.open(store_path, read_only=True) as st:
+        tbl = st.con.execute(_ROW_SQL).fetchall()
+    columns = list(zip(*tbl, strict=True)) if tbl else [()] * len(TagRows.FIELDS)
+    rows = TagRows.from_columns(columns)
+    types, subjects = list(columns[0]), list(columns[1])
+    row_address = tag_address_ids(chain_store, subjects, types)
+    tagged = {s for s, t in zip(subjects, types, strict=True) if t == "address"}
+    on_chain = {s for s, a in zip(subjects, row_address.tolist(), strict=True) if a >= 0}
+    if cluster_of is not None:
+        cluster_of = np.asarray(cluster_of, dtype=np.int64)
+    return _arrays(store_path, rows, row_address, n_addr, cluster_of, len(tagged - on_chain))
 
 
 def tags_for_addresses(
     store_path: str | Path, addresses: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Public tag dicts per address string, best first (reads ``intel.duckdb`` read-only)."""
+    """Public tag dicts per address string, best first by the attribution rule (reads
+    ``intel.duckdb`` read-only)."""
     keys = {canonical_address(a): a for a in addresses}
     out: dict[str, list[dict[str, Any]]] = {}
     with IntelStore.open(store_path, read_only=True) as st:
         for row in st.tags_for(list(keys), "address"):
             out.setdefault(keys[row["subject_key"]], []).append(tag_to_public(row))
+    for tags in out.values():
+        tags.sort(key=rank_key)  # stable: the store's order breaks ties
     return out
-
-
-def load_attribution(store_path: str | Path, chain_store: Any | None = None) -> Attribution:
-    """Attribution arrays over ``chain_store``'s address ids (zero-length without a chain store).
-
-    Only Bitcoin address tags can map to chain address ids; all tags stay queryable by string.
-    """
-    store_path = Path(store_path)
-    n_addr = 0
-    if chain_store is not None:
-        n_addr = int(chain_store.arrays().n_addresses)
-    with IntelStore.open(store_path, read_only=True) as st:
-        tbl = st.con.execute(
-            "SELECT subject, currency, abuse, category, concepts, label, confidence_level, lastmod, is_cluster_definer "
-            "FROM tags WHERE subject_type = 'address' AND (currency IS NULL OR upper(currency) = 'BTC')"
-        ).fetchall()
-    addr_category = np.full(n_addr, -1, np.int16)
-    addr_label = np.full(n_addr, -1, np.int32)
-    addr_definer = np.zeros(n_addr, bool)
-    labels: list[str] = []
-    if not tbl or chain_store is None:
-        return Attribution(
-            store_path, addr_category, addr_label, addr_definer, labels, n_tagged_offchain=len(tbl)
-        )
-    subjects = [r[0] for r in tbl]
-    bad = set(invalid_btc_addresses(subjects))
-    good = [i for i in range(len(subjects)) if i not in bad]
-    ids = np.full(len(subjects), -1, np.int64)
-    if good:
-        ids[good] = np.asarray(chain_store.address_ids([subjects[i] for i in good]), dtype=np.int64)
-    codes = np.array(
-        [CATEGORY_CODE.get(tag_concept(r[2], r[3], r[4]) or "", -1) for r in tbl], dtype=np.int16
-    )
-    level = np.array([r[6] or 0 for r in tbl], dtype=np.int32)
-    lastmod = np.array([(r[7] or dt.date(1970, 1, 1)).toordinal() for r in tbl], dtype=np.int64)
-    on_chain = ids >= 0
-    # best first: abuse > entity, then confidence, then lastmod; first row per address wins
-    order = np.lexsort((-lastmod, -level, -_rank_array(codes), ids))
-    order = order[on_chain[order]]
-    first = np.ones(order.size, bool)
-    first[1:] = ids[order][1:] != ids[order][:-1]
-    best = order[first]
-    labels = [tbl[i][5] for i in best.tolist()]
-    addr_category[ids[best]] = codes[best]
-    addr_label[ids[best]] = np.arange(best.size, dtype=np.int32)
-    definer_rows = np.flatnonzero(on_chain & np.array([bool(r[8]) for r in tbl]))
-    addr_definer[ids[definer_rows]] = True
-    n_off = int(len(set(subjects)) - np.unique(ids[on_chain]).size)
-    return Attribution(
-        store_path, addr_category, addr_label, addr_definer, labels, n_tagged_offchain=n_off
-    )
 
 
 def add_tag(

@@ -15,6 +15,7 @@ from typing import Any
 
 from chaintrail.errors import InputError, NotFoundError, UsageError
 from chaintrail.intel.addresscheck import canonical_address
+from chaintrail.intel.bundle_check import check_bundle
 from chaintrail.intel.model import TAG_COLUMNS, columns_to_arrow, empty_columns, tag_to_public
 from chaintrail.intel.offchain import (
     entity_id,
@@ -177,11 +178,15 @@ def _links_near(st: IntelStore, roots: list[str], depth: int) -> list[dict[str, 
 
 
 def store_bundle(
-    store_path: str | Path, bundle: IntelBundle, *, fmt: str, source_name: str
-) -> dict[str, int]:
-    """Write a parsed bundle atomically; tags become the pack ``<fmt>:<source_name>``."""
+    store_path: str | Path, bundle: IntelBundle, *, fmt: str, source_name: str,
+    source: str | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Write a parsed bundle atomically; tags become the pack ``<fmt>:<source_name>``.
+    ValidationError naming ``source`` (the file; nothing stored) when a field has a type
+    chaintrail cannot store."""
     from chaintrail.intel.offchain import make_entity, make_link
 
+    check_bundle(bundle, source or source_name)
     taxo = load_taxonomy()
     pack_id = f"{fmt}:{source_name}"
     cols = empty_columns()

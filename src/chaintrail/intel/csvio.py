@@ -32,9 +32,10 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def write_tags_csv(tags: list[dict[str, Any]], out: str | Path) -> int:
-    """Write tag dicts (as :func:`~chaintrail.intel.model.tag_to_public` gives) to ``out`` atomically."""
-    with atomic_output(out, newline="") as fh:
+def write_tags_csv(tags: list[dict[str, Any]], out: str | Path, *, force: bool = False) -> int:
+    """Write tag dicts (as :func:`~chaintrail.intel.model.tag_to_public` gives) to ``out``
+    atomically (``force``: replace an existing file); returns the number of rows."""
+    with atomic_output(out, newline="", force=force) as fh:
         w = csv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for t in tags:

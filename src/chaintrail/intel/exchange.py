@@ -5,20 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chaintrail.atomicfile import write_text_atomic
+from chaintrail.atomicfile import check_output_target, write_text_atomic
 from chaintrail.intel.views import open_chain_store
 
 
-def write_atomic(out: Path, text: str) -> None:
-    """Write ``text`` to ``out`` atomically, with ordinary file permissions."""
-    write_text_atomic(out, text)
-
-
 def export_file(fmt: str, store: Path, out: Path, *, address: list[str] | None = None,
-                cluster: list[int] | None = None, tx: list[str] | None = None) -> dict[str, int]:  # fmt: skip
-    """Write the selected intel (all if nothing selected) as ``fmt`` to ``out``; returns counts."""
+                cluster: list[int] | None = None, tx: list[str] | None = None,
+                force: bool = False) -> dict[str, int]:  # fmt: skip
+    """Write the selected intel (all if nothing selected) as ``fmt`` to ``out``; returns the
+    counts of what the file holds. ``out`` is refused before any work if it may not be written
+    (see :func:`chaintrail.atomicfile.check_output_target`)."""
     from chaintrail.intel.bundle import select_bundle
 
+    check_output_target(out, force=force)
     b = select_bundle(
         store,
         addresses=address,
@@ -29,15 +28,15 @@ def export_file(fmt: str, store: Path, out: Path, *, address: list[str] | None =
     if fmt == "stix":
         from chaintrail.intel.stix import bundle_to_stix
 
-        write_atomic(out, bundle_to_stix(b))
+        write_text_atomic(out, bundle_to_stix(b), force=force)
     elif fmt == "misp":
         from chaintrail.intel.misp import bundle_to_misp
 
-        write_atomic(out, bundle_to_misp(b))
+        write_text_atomic(out, bundle_to_misp(b), force=force)
     else:
         from chaintrail.intel.csvio import write_tags_csv
 
-        write_tags_csv(b.tags, out)
+        return {"tags": write_tags_csv(b.tags, out, force=force)}  # a tag CSV holds tags only
     return b.counts()
 
 
@@ -56,14 +55,14 @@ def import_file(fmt: str, file: Path, store: Path) -> dict[str, Any]:
     else:
         text = file.read_text(encoding="utf-8")
         if fmt == "stix":
-            from chaintrail.intel.stix import stix_to_bundle
+            from chaintrail.intel.stix_import import parse_stix
 
-            b = stix_to_bundle(text, str(file))
+            b = parse_stix(text, str(file))
         else:
             from chaintrail.intel.misp import misp_to_bundle
 
             b = misp_to_bundle(text, str(file))
-        counts = store_bundle(store, b, fmt=fmt, source_name=file.name)
+        counts = store_bundle(store, b, fmt=fmt, source_name=file.name, source=str(file))
         if b.skipped:
             counts["skipped_objects"] = sum(b.skipped.values())
             counts["skipped_types"] = dict(sorted(b.skipped.items()))  # type: ignore[assignment]

@@ -15,14 +15,18 @@ TLP goes into the MISP ``tlp:`` taxonomy tag; every other chaintrail field trave
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pymisp import MISPEvent, MISPObject
 
-from chaintrail.errors import DecodeError
+from chaintrail.errors import DecodeError, ValidationError
 from chaintrail.intel.bundle import IntelBundle
+from chaintrail.intel.jsonshape import OBJECT, check_fields
+from chaintrail.intel.misp_shape import check_event_shape
 
 _TAG_FIELDS = ("subject_type", "label", "category", "abuse", "concepts", "actor", "confidence", "confidence_level",
                "source", "creator", "lastmod", "provenance", "is_cluster_definer", "tag_type", "context", "network")  # fmt: skip
@@ -184,22 +188,48 @@ def _tag_from_attr(attr: Any, obj: Any) -> dict[str, Any]:
     return tag
 
 
+_META = {"transaction": OBJECT, "entity": OBJECT, "link": OBJECT}
+
+
+def _pymisp(read: Callable[[], Any], where: str, source: str) -> None:
+    """Run one PyMISP read; its complaint becomes a DecodeError naming ``where``."""
+    try:
+        read()
+    except Exception as exc:  # noqa: BLE001 - PyMISP raises many kinds for malformed events
+        raise DecodeError(f"PyMISP cannot read it: {exc}", source=source, field=where) from exc
+
+
+def _meta(raw: Any, where: str, source: str) -> dict[str, Any]:
+    """The chaintrail record a ``comment`` carries as JSON (``{}`` for a plain comment)."""
+    if not isinstance(raw, str) or not raw.startswith("{"):
+        return {}
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"expected chaintrail's JSON record after '{{' ({exc.msg})",
+                              source=source, field=f"{where}.comment") from exc  # fmt: skip
+    meta = check_fields(meta, _META, f"{where}.comment", source)
+    for key, required in (("transaction", ("tx_hash",)), ("entity", ("id",)), ("link", ())):
+        if key in meta:
+            check_fields(meta[key], {}, f"{where}.comment.{key}", source, required)
+    return meta
+
+
 def misp_to_bundle(text: str, source: str = "<misp>") -> IntelBundle:
     """Parse a MISP event (ours or a foreign one using these object templates) into a bundle."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DecodeError(f"not JSON: {exc.msg}", source=f"{source}:{exc.lineno}") from exc
+    event = check_event_shape(doc, source)
     ev = MISPEvent()
-    try:
-        ev.from_dict(**(doc if "Event" in doc else {"Event": doc}))
-    except Exception as exc:  # noqa: BLE001 - PyMISP raises many kinds for malformed events
-        raise DecodeError(f"not a MISP event: {exc}", source=source) from exc
+    _pymisp(lambda: ev.from_dict(Event={k: v for k, v in event.items() if k != "Object"}), "Event", source)
+    for n, obj in enumerate(event.get("Object") or []):
+        _pymisp(lambda obj=obj: ev.add_object(copy.deepcopy(obj)), f"Event.Object[{n}]", source)
     b = IntelBundle()
     by_uuid: dict[str, str] = {}
-    for o in ev.objects:
-        raw = getattr(o, "comment", "") or ""
-        meta = json.loads(raw) if raw.startswith("{") else {}
+    for n, o in enumerate(ev.objects):
+        meta = _meta(getattr(o, "comment", None), f"Event.Object[{n}]", source)
         if "transaction" in meta:
             b.transactions.append(meta["transaction"])
             by_uuid[o.uuid] = f"tx:{meta['transaction']['tx_hash']}"
@@ -224,10 +254,9 @@ def misp_to_bundle(text: str, source: str = "<misp>") -> IntelBundle:
             )
             if addr:
                 by_uuid[o.uuid] = f"address:{addr}"
-    for o in ev.objects:
-        for ref in o.references:
-            raw = getattr(ref, "comment", "") or ""
-            meta = json.loads(raw) if raw.startswith("{") else {}
+    for n, o in enumerate(ev.objects):
+        for k, ref in enumerate(o.references):
+            meta = _meta(getattr(ref, "comment", None), f"Event.Object[{n}].ObjectReference[{k}]", source)
             if "link" in meta:
                 b.links.append(meta["link"])
             elif o.uuid in by_uuid and ref.referenced_uuid in by_uuid:

@@ -8,15 +8,14 @@ from typing import Any
 
 from chaintrail.errors import DecodeError
 from chaintrail.intel.bundle import IntelBundle
-from chaintrail.intel.stix import CHAINTRAIL_IDENTITY, ENTITY_EXT, LINK_EXT, TAG_EXT, TLP_OF_MARKING
+from chaintrail.intel.stix_model import CHAINTRAIL_IDENTITY, ENTITY_EXT, LINK_EXT, TAG_EXT, tlp_of
+from chaintrail.intel.stix_shape import check_object
 from chaintrail.intel.taxonomy import load_taxonomy
 
 
 def _plain_entity(obj: dict[str, Any]) -> dict[str, Any] | None:
     ext = (obj.get("extensions") or {}).get(ENTITY_EXT)
-    tlp = next(
-        (TLP_OF_MARKING[m] for m in obj.get("object_marking_refs", []) if m in TLP_OF_MARKING), None
-    )
+    tlp = tlp_of(obj)
     if ext:
         kind, value = ext["kind"], ext["value"]
         return {"id": f"{kind}:{value}", "kind": kind, "value": value, "name": ext.get("name"),
@@ -72,10 +71,11 @@ def parse_stix(text: str, source: str = "<stix>") -> IntelBundle:
             "not a STIX bundle (expected an object with type 'bundle' and 'objects')", source=source
         )
     for k, o in enumerate(doc["objects"]):
-        if not isinstance(o, dict) or not isinstance(o.get("id"), str) or "type" not in o:
+        if not isinstance(o, dict) or not isinstance(o.get("id"), str) or not isinstance(o.get("type"), str):
             raise DecodeError(
                 f"objects[{k}]: every STIX object needs a 'type' and an 'id'", source=source
             )
+        check_object(o, k, source)
     objs = {o["id"]: o for o in doc["objects"]}
     b = IntelBundle()
     ent_of: dict[str, dict[str, Any]] = {}
@@ -85,7 +85,7 @@ def parse_stix(text: str, source: str = "<stix>") -> IntelBundle:
             "marking-definition",
         ):
             continue
-        if (o.get("extensions") or {}).get(ENTITY_EXT, {}).get("kind") == "actor":
+        if ((o.get("extensions") or {}).get(ENTITY_EXT) or {}).get("kind") == "actor":
             cats = ["abuse"] if o.get("type") == "threat-actor" else ["organization"]
             b.actors.append(
                 {
@@ -111,8 +111,8 @@ def parse_stix(text: str, source: str = "<stix>") -> IntelBundle:
             b.transactions.append({
                 "tx_hash": o["value"].lower(), "currency": o.get("symbol"), "fee": o.get("fee"),
                 "execution_time": o["execution_time"].replace("Z", "") if o.get("execution_time") else None,
-                "inputs": [{"address": val(i["address_ref"]), "amount": i.get("amount")} for i in o.get("input", [])],
-                "outputs": [{"address": val(i["address_ref"]), "amount": i.get("amount")} for i in o.get("output", [])],
+                "inputs": [{"address": val(i["address_ref"]), "amount": i.get("amount")} for i in o.get("input") or []],
+                "outputs": [{"address": val(i["address_ref"]), "amount": i.get("amount")} for i in o.get("output") or []],
             })  # fmt: skip
         elif o.get("type") == "note":
             b.tags.extend(_note_tags(o, ent_of))
@@ -134,27 +134,25 @@ def _note_tags(o: dict[str, Any], ent_of: dict[str, dict[str, Any]]) -> list[dic
         tag.setdefault("concepts", [])
         return [tag]
     taxo = load_taxonomy()
-    tlp = next(
-        (TLP_OF_MARKING[m] for m in o.get("object_marking_refs", []) if m in TLP_OF_MARKING), None
-    )
+    tlp = tlp_of(o)
     level = o.get("confidence")
     conf = (
         min(taxo.confidence, key=lambda k: abs(taxo.confidence[k] - level))
         if level is not None
         else "unknown"
     )
-    concepts = [c for c in o.get("labels", []) if c in taxo.concepts]
+    concepts = [c for c in o.get("labels") or [] if c in taxo.concepts]
     src = next(
-        (r.get("url") or r.get("description") for r in o.get("external_references", [])), None
+        (r.get("url") or r.get("description") for r in o.get("external_references") or []), None
     )
     out = []
-    for ref in o.get("object_refs", []):
+    for ref in o.get("object_refs") or []:
         e = ent_of.get(ref)
         if e and e["kind"] in ("address", "tx", "cluster"):
-            out.append({"subject_type": e["kind"], "subject": e["value"], "label": o.get("abstract") or o.get("content", "")[:200],
+            out.append({"subject_type": e["kind"], "subject": e["value"], "label": o.get("abstract") or (o.get("content") or "")[:200],
                         "concepts": concepts, "category": concepts[0] if concepts else None, "confidence": conf,
                         "confidence_level": level, "source": src, "creator": (o.get("authors") or [None])[0],
-                        "lastmod": o.get("modified", "")[:10] or None, "tlp": tlp})  # fmt: skip
+                        "lastmod": (o.get("modified") or "")[:10] or None, "tlp": tlp})  # fmt: skip
     return out
 
 
@@ -167,14 +165,12 @@ def _relationship_link(
     s, d = ent_of.get(o.get("source_ref", "")), ent_of.get(o.get("target_ref", ""))
     if not s or not d:
         return None
-    tlp = next(
-        (TLP_OF_MARKING[m] for m in o.get("object_marking_refs", []) if m in TLP_OF_MARKING), None
-    )
+    tlp = tlp_of(o)
     ev = next(
-        (r.get("description") or r.get("url") for r in o.get("external_references", [])), None
+        (r.get("description") or r.get("url") for r in o.get("external_references") or []), None
     )
     return {"src": s["id"], "dst": d["id"], "relation": o["relationship_type"], "evidence": ev,
             "observed_at": (o.get("created") or "").replace("Z", "") or None,
             "valid_from": (o.get("start_time") or "").replace("Z", "") or None,
             "valid_to": (o.get("stop_time") or "").replace("Z", "") or None,
-            "confidence": o.get("confidence", 50), "tlp": tlp, "note": o.get("description")}  # fmt: skip
+            "confidence": 50 if o.get("confidence") is None else o["confidence"], "tlp": tlp, "note": o.get("description")}  # fmt: skip

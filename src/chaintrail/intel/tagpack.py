@@ -238,6 +238,11 @@ def _fill_columns(
                 )
         address = t.get("address")
         tx_hash = t.get("tx_hash")
+        for k, v in (("address", address), ("tx_hash", tx_hash)):
+            if v is not None and not v.strip():
+                raise ValidationError(
+                    "expected an address or hash, got empty text", source=f"{src}:{tag.line_of(k)}", field=k
+                )
         if (address is None) == (tx_hash is None):
             raise ValidationError(
                 "a tag needs exactly one of 'address' and 'tx_hash'", source=f"{src}:{line}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chaintrail.api.access import require_analyst
+from chaintrail.api.fields import bitcoin_address_field, tx_hash_field
 from chaintrail.api.params import AddressPath, Currency, MeterDep, TxHashPath, ctx
 from chaintrail.api.services import analysis
 from chaintrail.limits import MAX_EXPOSURE_HOPS, MAX_FRONTIER, MAX_LINK_DEPTH, MAX_TRACE_HOPS
@@ -39,6 +40,16 @@ class TraceRequest(BaseModel):
     demix: bool = True
     max_frontier: int = Field(10_000, ge=1, le=MAX_FRONTIER)
     cluster_nodes: bool = False
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return None if value is None else bitcoin_address_field(value)
+
+    @field_validator("tx_hash")
+    @classmethod
+    def _tx_hash(cls, value: str | None) -> str | None:
+        return None if value is None else tx_hash_field(value)
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """chaintrail's own endpoints (``/v1``): trace, exposure, risk, tx heuristics, off-chain links.
 
-All analysis goes through ``analysis.trace_store.open_context`` (clusters, CoinJoin verdicts,
+All analysis goes through ``intel.tracing.open_trace_context`` (clusters, CoinJoin verdicts,
 intel attribution, service stop mask), opened once per served chain and reused, so the API
 answers exactly what ``chaintrail trace|exposure|risk --json`` prints. Trace, exposure and risk
 run under the request's work meter; an answer cut by its budget says so in ``budget``.
@@ -19,6 +19,7 @@ from chaintrail.analysis.trace_export import result_dict
 from chaintrail.analysis.trace_models import TraceParams
 from chaintrail.analysis.trace_result import build_result
 from chaintrail.analysis.trace_store import seeds_for_target
+from chaintrail.api.fields import require_address
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.budget import Meter
 from chaintrail.errors import NotFoundError, UsageError
@@ -37,22 +38,30 @@ def trace(ctx, currency: str, req, meter: Meter) -> dict:  # noqa: ANN001
         stop_at_services=req.stop_at_services, demix=req.demix,
         max_frontier=meter.frontier(req.max_frontier),
     )  # fmt: skip
-    if req.address is not None:
-        target = req.address
-    elif req.tx_hash is not None:
-        target = req.tx_hash if req.output_index is None else f"{req.tx_hash}:{req.output_index}"
-    else:
-        raise UsageError("trace: give an address, or a tx_hash (optionally with output_index)")
+    target = _trace_start(req.address, req.tx_hash, req.output_index)
     seeds = seeds_for_target(tc, target, params)
     flow = tc.tracer.run(seeds, params, meter=meter)
     return result_dict(build_result(flow, tc.chain, tc.naming, cluster_nodes=req.cluster_nodes))
+
+
+def _trace_start(address: str | None, tx_hash: str | None, output_index: int | None) -> str:
+    """The one start a trace request names (its fields are checked by ``TraceRequest``)."""
+    if address is not None and tx_hash is not None:
+        raise UsageError("trace: give address or tx_hash, not both")
+    if output_index is not None and tx_hash is None:
+        raise UsageError("trace: output_index needs tx_hash (it picks one output of that transaction)")
+    if address is not None:
+        return address
+    if tx_hash is not None:
+        return tx_hash if output_index is None else f"{tx_hash}:{output_index}"
+    raise UsageError("trace: give an address, or a tx_hash (optionally with output_index)")
 
 
 def _subject_ids(view: ChainView, address: str | None, cluster: int | None) -> np.ndarray:
     if (address is None) == (cluster is None):
         raise UsageError("give exactly one of address or cluster")
     if address is not None:
-        return np.array([view.address_id(address)], dtype=np.int64)
+        return np.array([view.address_id(require_address(address))], dtype=np.int64)
     return np.asarray(view.members(cluster), dtype=np.int64)
 
 

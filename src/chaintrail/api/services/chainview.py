@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from chaintrail.analysis.clustering import load_clusters
-from chaintrail.analysis.trace_store import TraceContext, open_context
+from chaintrail.analysis.trace_store import TraceContext
 from chaintrail.api.rates import DAY, DailyRates
 from chaintrail.api.services.addrindex import AddressActivity, load_or_build
 from chaintrail.chains.bitcoin.address import address_string_to_key
 from chaintrail.chains.model import hash_to_hex
 from chaintrail.errors import NotFoundError, ValidationError
+from chaintrail.intel.tracing import open_trace_context
 from chaintrail.store import ChainStore
 from chaintrail.store.cache import fixed_column, numpy_column
 from chaintrail.store.indexes import AddressIdIndex, TxIndex
@@ -74,7 +75,7 @@ class ChainView:
         if self._trace_context is None:
             with self._derived_lock:
                 if self._trace_context is None:
-                    self._trace_context = open_context(self.store)
+                    self._trace_context = open_trace_context(self.store)
         return self._trace_context
 
     # -- prices -----------------------------------------------------------------------------
