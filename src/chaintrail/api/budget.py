@@ -73,7 +73,9 @@ def request_meter(request: Request) -> Meter:
 class BudgetMiddleware:
     """Meter every HTTP request by its caller's role and cancel it when the client leaves."""
 
-    def __init__(self, app: Callable, budgets: dict[str, Budget]) -> None:
+    def __init__(
+        self, app: Callable[[Scope, Receive, Send], Awaitable[None]], budgets: dict[str, Budget]
+    ) -> None:
         self.app = app
         self.budgets = budgets
 

@@ -221,16 +221,18 @@ class IntelDatabase:
                     self._writer = None
                     self._cond.notify_all()
                     raise
+        con = self._con
+        assert con is not None
         try:
             with private_files():
-                yield self._con
+                yield con
         finally:
             with self._cond:
                 self._writer_depth -= 1
                 if self._writer_depth == 0:
                     self.writes += 1
                     self._writer = None
-                    self._con.close()  # checkpoints; lets other processes in
+                    con.close()  # checkpoints; lets other processes in
                     self._con = None
                     self._cond.notify_all()
 

@@ -12,7 +12,7 @@ import functools
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -23,6 +23,9 @@ from chaintrail.store import views
 from chaintrail.store.arrays import ChainArrays
 from chaintrail.store.layout import MANIFEST, Manifest, read_manifest, write_json_atomic
 from chaintrail.store.queries import address_info, block_info, tx_info
+
+if TYPE_CHECKING:  # the index modules load numba kernels: imported where first needed
+    from chaintrail.store.indexes import AddressIdIndex, TxIndex
 
 
 class ChainStore:
@@ -99,7 +102,8 @@ class ChainStore:
                 base = self._con
                 local.cursor = base.cursor()
                 local.base = base
-        return local.cursor
+        cursor: duckdb.DuckDBPyConnection = local.cursor
+        return cursor
 
     def writer(self, **kwargs: Any):  # type: ignore[no-untyped-def]
         """The exclusive :class:`~chaintrail.store.writer.StoreWriter` (StoreError if locked)."""
@@ -123,14 +127,14 @@ class ChainStore:
     # ------------------------------------------------------------------ lookups
     # the index modules load numba kernels (~0.2 s): imported when a lookup first needs them
     @functools.cached_property
-    def _tx_index(self):  # type: ignore[no-untyped-def]
+    def _tx_index(self) -> TxIndex:
         from chaintrail.store.indexes import TxIndex
 
         with self._lock:
             return TxIndex(self.root, self.manifest)
 
     @functools.cached_property
-    def _address_index(self):  # type: ignore[no-untyped-def]
+    def _address_index(self) -> AddressIdIndex:
         from chaintrail.store.indexes import AddressIdIndex
 
         with self._lock:

@@ -107,7 +107,8 @@ class ServiceContext:
             with self._lock:
                 if self._view is None:
                     self._view, self._stamp = self._build(stamp), stamp
-                return self._view
+                first: ChainView = self._view
+            return first
         assert built is not None
         if stamp.manifest != built.manifest:
             self._build_in_background(stamp)
@@ -120,7 +121,9 @@ class ServiceContext:
                     clusters=stamp.clusters != built.clusters, intel=stamp.intel != built.intel
                 )
                 self._stamp = stamp
-            return self._view
+            current = self._view
+        assert current is not None  # only ever replaced by a newer view, never emptied
+        return current
 
     def _build(self, stamp: StoreStamp) -> ChainView:
         if stamp.manifest is None:
