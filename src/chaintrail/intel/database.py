@@ -144,6 +144,7 @@ class IntelDatabase:
         self._writer: int | None = None  # thread id of the writer
         self._writer_depth = 0
         self._writers_waiting = 0
+        self._local = threading.local()  # this thread's read depth
         self.writes = 0  # commits through this process (a change counter for caches)
 
     @classmethod
@@ -158,23 +159,27 @@ class IntelDatabase:
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor to read with (on an empty in-memory database if the file does not exist)."""
+        """A cursor to read with (on an empty in-memory database if the file does not exist).
+
+        Re-entrant: a thread already reading does not queue behind a waiting writer (which
+        waits for that very read to end)."""
         me = threading.get_ident()
+        depth = getattr(self._local, "reads", 0)
+        counted = False
+        cur: duckdb.DuckDBPyConnection | None = None
         with self._cond:
             if self._writer == me:  # the writer reading its own writes
                 assert self._con is not None
                 cur = self._con.cursor()
             else:
-                while self._writer is not None or self._writers_waiting:
+                while depth == 0 and (self._writer is not None or self._writers_waiting):
                     self._cond.wait()
-                if self._con is None:
-                    if not self.path.exists():
-                        cur = None
-                    else:
-                        self._con = _connect(self.path, read_only=True)
+                if self._con is None and self.path.exists():
+                    self._con = _connect(self.path, read_only=True)
                 if self._con is not None:
                     cur = self._con.cursor()
                     self._readers += 1
+                    counted = True
         if cur is None:  # nothing imported yet: an empty database with the tables
             con = duckdb.connect(":memory:")
             create_tables(con)
@@ -183,11 +188,13 @@ class IntelDatabase:
             finally:
                 con.close()
             return
+        self._local.reads = depth + 1
         try:
             yield cur
         finally:
+            self._local.reads = depth
             cur.close()
-            if self._writer != me:
+            if counted:
                 with self._cond:
                     self._readers -= 1
                     self._release_if_idle()
@@ -196,6 +203,8 @@ class IntelDatabase:
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The read-write connection, exclusively (re-entrant in the writing thread)."""
         me = threading.get_ident()
+        if getattr(self._local, "reads", 0) and self._writer != me:
+            raise StoreError(f"{self.path}: a write was started inside a read of the same thread")
         with self._cond:
             if self._writer == me:
                 self._writer_depth += 1
