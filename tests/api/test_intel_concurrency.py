@@ -21,8 +21,8 @@ from chaintrail.store import ChainStore
 
 WRITERS = 4
 READERS = 4
-WRITES_PER_WRITER = 20
-READS_PER_READER = 60
+WRITES_PER_WRITER = 15
+READS_PER_READER = 50
 
 
 def test_concurrent_link_writes_and_tag_reads(store_dir: Path, tmp_path: Path) -> None:
