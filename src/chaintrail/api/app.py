@@ -172,6 +172,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Retry-After", "WWW-Authenticate", "Deprecation"],
+            expose_headers=["Retry-After", "WWW-Authenticate", "Deprecation", "Chaintrail-Budget"],
         )
     return app
