@@ -1,5 +1,5 @@
 # chaintrail: two commands set everything up on a fresh machine.
-#   make demo   create .venv, install, run the bundled scenario, print where to look
+#   make demo   create .venv, install (compiling numba's kernels), run the bundled scenario
 #   make test   create .venv, install with test extras, lint and run the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m chaintrail.demo --compile-only  # numba's kernels, once, now rather than mid-demo
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

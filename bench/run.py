@@ -62,6 +62,7 @@ def commands(chain: Path, tagpacks: Path | None) -> dict[str, list[str]]:
         "cluster": ["bench/bench_cluster.py", "--chain", str(chain)],
         "trace": ["bench/bench_trace.py", "--chain", str(chain)],
         "api": ["bench/bench_api.py", "--chain", str(chain)],
+        "hub": ["bench/bench_hub.py"],
         "eval_clustering": ["bench/eval_clustering.py", "--chain", str(chain)],
         "eval_tracing": ["bench/eval_tracing.py", "--chain", str(chain)],
     }  # fmt: skip

@@ -1,4 +1,4 @@
-"""chaintrail: trace, flag, freeze and recover criminal cryptocurrency.
+"""chaintrail: trace Bitcoin funds, cluster and attribute addresses, exchange intelligence.
 
 Data flows one way: ``chains`` (parse real formats into one columnar model) -> ``store``
 (Parquet + DuckDB, dense integer ids) -> ``analysis`` (clustering, heuristics, tracing)

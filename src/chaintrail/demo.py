@@ -6,18 +6,26 @@ repeat it by hand):
 1. ingest real mainnet blocks 0-438 (bundled) and look up the genesis payment and Hal Finney's 10 BTC;
 2. simulate a small economy with crime scenarios (blk files + ground truth) and ingest it;
 3. import the demo's service TagPack, cluster addresses, and show the ransomware seeds' cluster;
-4. trace the ransom forward (haircut, stop at services) and compare the cash-out with the truth;
-5. print how to serve the API and three requests to try.
+4. trace the ransom forward (haircut, stop at services), filed into a hub case of the national
+   police unit, and compare the cash-out with the truth;
+5. the cooperation hub: the case shared TLP:AMBER with the coordination hub, read there, and the
+   tamper-evident audit chain verified and anchored;
+6. print how to serve the API and three requests to try.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +35,7 @@ from rich.table import Table
 from chaintrail.amounts import btc
 
 console = Console()
+_quiet = False  # --compile-only: run the steps without showing them
 GENESIS_ADDRESS = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
 HAL_TX = "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
 
@@ -36,9 +45,9 @@ def _chaintrail(*args: str, capture: bool = False) -> str:
     shown = " ".join(["chaintrail", *args])
     console.print(f"[bold cyan]$ {shown}[/]")
     exe = [sys.executable, "-m", "chaintrail", *args]
-    proc = subprocess.run(exe, text=True, capture_output=capture)
+    proc = subprocess.run(exe, text=True, capture_output=capture or _quiet)
     if proc.returncode != 0:
-        if capture:
+        if capture or _quiet:
             sys.stderr.write(proc.stderr)
         raise SystemExit(f"demo step failed: {shown} (exit {proc.returncode})")
     return proc.stdout if capture else ""
@@ -100,12 +109,36 @@ def step_attribute_and_cluster(out: Path, store: Path, ransom: dict) -> None:
     )
 
 
-def step_trace(store: Path, ransom: dict) -> None:
-    """Trace the ransom forward to the exchanges and compare with the simulator's truth."""
-    console.rule("4. Where did the ransom go?")
+POLICE = "National Police Cyber Unit"
+HUB = "Coordination Hub"
+
+
+def step_open_case(store: Path) -> int:
+    """Set up the hub of the national police unit and open the ransomware case."""
+    console.rule("4. A case in the hub, and where the ransom went")
+    _chaintrail(
+        "hub", "init", "--store", str(store), "--org", POLICE, "--country", "AT", "--kind", "police"
+    )
+    case = _json(
+        "hub",
+        "case",
+        "open",
+        "Ransomware campaign (simulated)",
+        "--tlp",
+        "AMBER",
+        "--store",
+        str(store),
+    )
+    return int(case["id"])
+
+
+def step_trace(store: Path, ransom: dict, case_id: int | None = None) -> None:
+    """Trace the ransom forward to the exchanges (filed into the case if given), compare with
+    the truth."""
     export = store.parent / "ransom-trace.json"
     args = ["trace", *ransom["seed_addresses"], "--hops", "30", "--stop-at-services"]
-    _chaintrail(*args, "--store", str(store), "--out", str(export))  # shows the table, keeps JSON
+    filing = ["--case", str(case_id)] if case_id is not None else []
+    _chaintrail(*args, "--store", str(store), "--out", str(export), *filing)  # table + JSON (+ case)
     result = json.loads(export.read_text())
     got = {t["address"]: t for t in result["terminals"]}
     table = Table(
@@ -130,9 +163,28 @@ def step_trace(store: Path, ransom: dict) -> None:
     )
 
 
+def step_hub(store: Path, case_id: int) -> None:
+    """Share the case AMBER with the coordination hub, read it there, verify the audit chain."""
+    console.rule("5. The cooperation hub: TLP-scoped sharing and a tamper-evident audit log")
+    s = ["--store", str(store)]
+    _chaintrail("hub", "org", "add", HUB, "--kind", "hub", "--country", "NL", *s)
+    _chaintrail("hub", "user", "add", "hub-analyst", "--org", HUB, "--role", "analyst", *s)
+    _chaintrail("hub", "share", "case", str(case_id), "--org", HUB, *s)
+    seen = _json("hub", "case", "show", str(case_id), "--as", "hub-analyst", *s)
+    trace = next(i for i in seen["items"] if i["kind"] == "trace")
+    console.print(
+        f"The hub's analyst sees case {seen['id']} ({seen['owner_org']}, TLP:{seen['tlp']}): the trace "
+        f"filed by {trace['provenance']['user']} via {trace['provenance']['via']!r}, "
+        f"{len(trace['payload']['result']['terminals'])} terminals."
+    )
+    _chaintrail("audit", "show", "--case", str(case_id), *s)
+    _chaintrail("audit", "verify", *s)
+    _chaintrail("audit", "anchor", "--out", str(store.parent / "audit-anchor.json"), *s)
+
+
 def step_next(store: Path, ransom: dict) -> None:
     """Print how to serve the API and three requests to try."""
-    console.rule("5. Serve it")
+    console.rule("6. Serve it")
     seed = ransom["seed_addresses"][0]
     console.print(f"[bold]chaintrail serve --store {store} --no-auth[/]   (loopback only), then:")
     console.print(f"  curl -s http://127.0.0.1:8000/api/btc/addresses/{seed}")
@@ -143,8 +195,53 @@ def step_next(store: Path, ransom: dict) -> None:
         '"stop_at_services":true}\' http://127.0.0.1:8000/v1/btc/trace'
     )
     console.print(
-        "With keys: chaintrail apikey create --role analyst --store ... (see docs/API.md)"
+        "With keys: chaintrail hub user key local --store ... (see docs/API.md); the hub API is "
+        "under /v1/hub and TAXII 2.1 under /taxii2/ (docs/HUB.md), e.g. curl -s "
+        "http://127.0.0.1:8000/v1/hub/cases/1"
     )
+
+
+class _StepClock:
+    """Wall time of each demo step, shown at the end (the first run on a machine also
+    compiles numba's kernels: the ingest and simulate lines say how long that took)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the block as step ``name``."""
+        t0 = time.monotonic()
+        yield
+        self.seconds[name] = time.monotonic() - t0
+
+    def show(self) -> None:
+        """Print the steps' times and their total."""
+        table = Table(title="demo timings (wall clock)", title_justify="left")
+        table.add_column("step")
+        table.add_column("seconds", justify="right")
+        for name, sec in self.seconds.items():
+            table.add_row(name, f"{sec:.1f}")
+        table.add_row("total", f"{sum(self.seconds.values()):.1f}")
+        console.print(table)
+
+
+def compile_kernels() -> None:
+    """Run every demo step on a tiny case in a temporary folder, so numba compiles the kernels
+    (on-disk cache) now, at install time, instead of during the demo; print how long it took."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        global console, _quiet
+        shown, console, _quiet = console, Console(file=io.StringIO()), True
+        try:
+            step_mainnet(out)
+            store, ransom = step_simulate(out, "tiny", 1)
+            step_attribute_and_cluster(out, store, ransom)
+            step_trace(store, ransom)
+        finally:
+            console, _quiet = shown, False
+    console.print(f"compiled numba's kernels in {time.monotonic() - t0:.0f} s (once per install)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,18 +250,32 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=Path("demo-output"))
     ap.add_argument("--preset", default="small")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--compile-only", action="store_true",
+                    help="compile numba's kernels (a tiny case in a temporary folder), show nothing else")
     args = ap.parse_args(argv)
+    if args.compile_only:
+        compile_kernels()
+        return
     out: Path = args.out
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     os.environ.setdefault("COLUMNS", "120")
-    step_mainnet(out)
-    store, ransom = step_simulate(out, args.preset, args.seed)
-    step_attribute_and_cluster(out, store, ransom)
-    step_trace(store, ransom)
+    clock = _StepClock()
+    with clock.step("1. real blocks"):
+        step_mainnet(out)
+    with clock.step("2. simulate + ingest"):
+        store, ransom = step_simulate(out, args.preset, args.seed)
+    with clock.step("3. tags + clusters"):
+        step_attribute_and_cluster(out, store, ransom)
+    with clock.step("4. case + trace"):
+        case_id = step_open_case(store)
+        step_trace(store, ransom, case_id)
+    with clock.step("5. hub"):
+        step_hub(store, case_id)
     step_next(store, ransom)
     console.rule("done")
+    clock.show()
     console.print(
         f"Everything the demo wrote is in [bold]{out}/[/]: the real-blocks store "
         f"({out}/mainnet-store), the simulated chain and its truth ({out}/sim), and the "

@@ -9,13 +9,16 @@ yaml, sqlalchemy) are translated at the boundary with ``raise ... from exc``::
     │   ├── ValidationError         well-formed but wrong (merkle root, checksum, pack field)
     │   └── AddressError            a malformed address string (bad checksum, bad charset)
     ├── NotFoundError               an unknown txid, address, block, cluster, tag ...
+    ├── ForbiddenError              the caller may not do this (role, organisation, TLP marking)
+    ├── ConflictError               a duplicate name, or an object changed since it was read
     ├── StoreError                  the store is missing, locked, or inconsistent
     ├── RemoteError                 an RPC node or remote service refused or failed
     └── UsageError                  a command was called with options that do not fit
         └── BudgetError             work too big for its budget, with no useful partial answer
 
 The CLI prints ``str(err)`` in one red line and exits 1 (2 for ``UsageError``); the API
-maps NotFoundError to 404, InputError/UsageError to 400 and the rest to 5xx-free codes.
+maps NotFoundError to 404, InputError/UsageError to 400, ForbiddenError to 403, ConflictError
+to 409 and the rest to 5xx-free codes.
 """
 
 from __future__ import annotations
@@ -68,6 +71,14 @@ class NotFoundError(ChaintrailError):
     """A thing asked for by id (txid, address, block, cluster, tag) is not in the store."""
 
 
+class ForbiddenError(ChaintrailError):
+    """The caller is known but may not do this: its role, organisation or a TLP marking forbids it."""
+
+
+class ConflictError(ChaintrailError):
+    """A duplicate (an organisation, user, group name ...) or an object changed since it was read."""
+
+
 class StoreError(ChaintrailError):
     """The store is missing, locked by another writer, or inconsistent."""
 
@@ -91,7 +102,9 @@ __all__ = [
     "AddressError",
     "BudgetError",
     "ChaintrailError",
+    "ConflictError",
     "DecodeError",
+    "ForbiddenError",
     "InputError",
     "NotFoundError",
     "RemoteError",

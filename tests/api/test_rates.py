@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from chaintrail.api.rates import shipped_rates
+from chaintrail.rates import shipped_rates
 
 
 def ts(day: str) -> int:
@@ -37,7 +37,34 @@ def test_fiat_value_is_amount_times_that_days_close():
     usd = btc.usd_at(when)
     value = btc.value(150_000_000, when)
     assert value["value"] == 150_000_000 and isinstance(value["value"], int)
-    assert value["fiat_values"] == [{"code": "usd", "value": round(1.5 * usd, 2)}]
+    eur = btc.eur_at(when)
+    assert value["fiat_values"] == [
+        {"code": "eur", "value": round(1.5 * eur, 2)},
+        {"code": "usd", "value": round(1.5 * usd, 2)},
+    ]
+
+
+def _ecb_fixing(day: str) -> float:
+    from importlib import resources
+
+    text = (resources.files("chaintrail") / "data" / "rates" / "usd_per_eur.csv").read_text()
+    rows = dict(line.split(",") for line in text.splitlines()[1:])
+    return float(rows[day])
+
+
+def test_eur_is_the_usd_close_over_the_ecb_fixing_of_that_day():
+    btc = shipped_rates("btc")
+    friday = ts("2021-03-05") + 7200
+    assert btc.eur_at(friday) == btc.usd_at(friday) / _ecb_fixing("2021-03-05")
+    assert btc.rate_dates(friday) == {"usd": "2021-03-05", "eur": "2021-03-05"}
+
+
+def test_weekend_eur_uses_the_last_ecb_fixing_and_says_which():
+    btc = shipped_rates("btc")
+    saturday = ts("2021-03-06") + 7200
+    assert btc.eur_at(saturday) == btc.usd_at(saturday) / _ecb_fixing("2021-03-05")
+    assert btc.rate_dates(saturday) == {"usd": "2021-03-06", "eur": "2021-03-05"}
+    assert btc.rate_dates(1231006505) == {}  # 2009: no price at all
 
 
 def test_unknown_coin_has_an_empty_series():

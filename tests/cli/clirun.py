@@ -3,6 +3,8 @@ store built by CLI commands."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,19 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """Like :func:`run` without pytest's capsys (for module-scoped fixtures and hypothesis):
+    stdout and stderr are captured around the call."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
 
 
 def one_red_line(err: str) -> str:

@@ -91,8 +91,9 @@ def test_a_stix_tag_record_of_the_wrong_type_stores_nothing(capsys, tmp_path: Pa
     code, _, err = run(capsys, "import", "stix", str(f), "--store", str(store))
     assert code == 1
     assert f"{f}, field 'label': tag {SATOSHI_BLOCK9!r}: expected non-empty text, got a number (5)" in one_red_line(err)
-    code, out, _ = run(capsys, "tags", "show", SATOSHI_BLOCK9, "--store", str(store), "--json")
-    assert json.loads(out)["tags"] == []
+    assert not (store / "intel.duckdb").exists()  # nothing stored: not even an empty database
+    code, _, err = run(capsys, "tags", "show", SATOSHI_BLOCK9, "--store", str(store), "--json")
+    assert code == 1 and "no chaintrail store" in err  # and no "no tags" answer from nowhere
 
 
 def test_a_tagpack_tag_with_an_empty_address_names_the_line(capsys, tmp_path: Path) -> None:

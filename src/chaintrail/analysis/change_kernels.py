@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from chaintrail.kernels import kernel
 
 
-@njit(cache=True)
+@kernel()
 def min_input_value(tx_in_start, tx_n_in, in_value):
     """Smallest input value per tx; -1 if any input value is unknown or the tx has none."""
     n = tx_n_in.shape[0]
@@ -30,7 +31,7 @@ def min_input_value(tx_in_start, tx_n_in, in_value):
     return out
 
 
-@njit(cache=True)
+@kernel()
 def uniform_input_type(tx_in_start, tx_n_in, in_addr, addr_type):
     """The one address type all of a tx's inputs share, or 255 (mixed, none or unresolved)."""
     n = tx_n_in.shape[0]
@@ -58,7 +59,7 @@ def uniform_input_type(tx_in_start, tx_n_in, in_addr, addr_type):
     return out
 
 
-@njit(cache=True)
+@kernel()
 def output_addr_in_inputs(tx_in_start, tx_n_in, tx_out_start, tx_n_out, in_addr, out_addr):
     """Per output: does its address also appear among its own transaction's inputs?
 
@@ -77,7 +78,7 @@ def output_addr_in_inputs(tx_in_start, tx_n_in, tx_out_start, tx_n_out, in_addr,
     return res
 
 
-@njit(cache=True)
+@kernel()
 def first_output_of_address(out_addr, out_lo, out_hi):
     """Per output in ``[out_lo, out_hi)``: is it the first output ever paying its address?"""
     top = 0
@@ -101,7 +102,7 @@ def first_output_of_address(out_addr, out_lo, out_hi):
     return first
 
 
-@njit(cache=True)
+@kernel()
 def unique_per_tx(tx_out_start, tx_n_out, candidate, eligible):
     """Per tx, the one candidate output (window-relative) if exactly one, else -1."""
     n = tx_n_out.shape[0]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from numba import njit
 
 from chaintrail.chains.model import ScriptType
 from chaintrail.errors import NotFoundError
+from chaintrail.kernels import kernel
 from chaintrail.store.arrays import ChainArrays
 
 MIX_TYPES = (
@@ -26,7 +26,7 @@ MIX_TYPES = (
 MIX_COLUMNS = tuple(f"n_{t.label}" for t in MIX_TYPES) + ("n_other",)
 
 
-@njit(cache=True)
+@kernel()
 def _flows(labels, out_addr, out_value, out_tx, in_addr, in_value, in_tx, tx_time, n):
     """Received, sent, first and last seen time per cluster id (indexes ``0..n-1``)."""
     recv = np.zeros(n, np.int64)

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from chaintrail.chains.model import ScriptType
+from chaintrail.kernels import kernel
 from chaintrail.store.arrays import ChainArrays
 
 COIN = 100_000_000
@@ -57,7 +57,7 @@ class TxFeatures:
     n_premix: np.ndarray  # most outputs worth one Whirlpool pool + <= 10% (premix values)
 
 
-@njit(cache=True)
+@kernel()
 def _features_kernel(
     tx_in_start,
     tx_n_in,

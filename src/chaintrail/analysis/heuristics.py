@@ -12,6 +12,7 @@ from chaintrail.analysis.change_expr import evaluate, parse_heuristic_set
 from chaintrail.analysis.clustering import DEFAULT_HEURISTICS, plain_arrays
 from chaintrail.analysis.coinjoin import DETECTORS, detect_coinjoins
 from chaintrail.errors import NotFoundError
+from chaintrail.kernels import interpreted
 from chaintrail.store.arrays import ChainArrays
 
 
@@ -61,4 +62,5 @@ def tx_heuristics(store: Any, tx_id: int) -> dict[str, Any]:
 
     state = load_state(store.derived_dir("clusters"), mmap=True)
     heuristics = state.meta["heuristics"] if state is not None else DEFAULT_HEURISTICS
-    return tx_heuristics_arrays(store.arrays(), int(tx_id), heuristics)
+    with interpreted():  # one tx: plain Python answers long before numba would have started
+        return tx_heuristics_arrays(store.arrays(), int(tx_id), heuristics)

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 
 from chaintrail.analysis.trace_models import TraceResult
+from chaintrail.times import utc_iso
 
 _NODE_ATTRS = (  # name, graphml type, gexf type
     ("kind", "string", "string"),
@@ -34,8 +35,12 @@ _EDGE_ATTRS = (
 
 
 def result_dict(result: TraceResult) -> dict:
-    """The result as plain JSON-ready data (what ``--json`` prints)."""
-    return asdict(result)
+    """The result as plain JSON-ready data (what ``--json`` prints); every unix time has its
+    ISO 8601 UTC form beside it (``*_utc``)."""
+    doc = asdict(result)
+    for e in doc["edges"]:
+        e["first_time_utc"], e["last_time_utc"] = utc_iso(e["first_time"]), utc_iso(e["last_time"])
+    return doc
 
 
 def to_json(result: TraceResult) -> str:
@@ -48,18 +53,24 @@ def to_csv(result: TraceResult) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
-        ["record", "source", "target", "amount", "txids", "first_time", "last_time", "rules",
-         "confidence", "label", "category", "reasons", "paths"]
+        ["record", "source", "target", "amount", "txids", "first_time", "last_time",
+         "first_time_utc", "last_time_utc", "rules", "confidence", "label", "category", "reasons",
+         "paths"]
     )  # fmt: skip
     for e in result.edges:
         w.writerow(
             ["edge", e.source, e.target, e.amount, " ".join(e.txids), e.first_time, e.last_time,
-             " ".join(e.rules), e.confidence, "", "", "", ""]
+             utc_iso(e.first_time), utc_iso(e.last_time), " ".join(e.rules), e.confidence, "", "",
+             "", ""]
         )  # fmt: skip
     for t in result.terminals:
+        first = t.deposits[0]["time"] if t.deposits else None
+        last = t.deposits[-1]["time"] if t.deposits else None
         w.writerow(
-            ["terminal", "", t.address, t.amount, "", "", "", "", t.confidence, t.label or "",
-             t.category or "", " ".join(t.reasons), " | ".join(" ".join(p) for p in t.paths)]
+            ["terminal", "", t.address, t.amount, " ".join(d["txid"] for d in t.deposits),
+             first or "", last or "", utc_iso(first) or "", utc_iso(last) or "", "", t.confidence,
+             t.label or "", t.category or "", " ".join(t.reasons),
+             " | ".join(" ".join(p) for p in t.paths)]
         )  # fmt: skip
     return buf.getvalue()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -223,6 +224,9 @@ class Terminal:
     reasons: list[str]
     confidence: float
     paths: list[list[str]]
+    # what a request to the receiving service needs: each tx that paid the traced value there,
+    # {"txid", "time", "time_utc", "amount", "fiat_values", "rate_dates"}, oldest first
+    deposits: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

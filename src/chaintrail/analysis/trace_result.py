@@ -25,7 +25,9 @@ from chaintrail.analysis.trace_models import (
     TraceNode,
     TraceResult,
 )
+from chaintrail.rates import DailyRates
 from chaintrail.store.arrays import ChainArrays
+from chaintrail.times import utc_iso
 
 Lookup = Callable[[np.ndarray], list]
 
@@ -43,6 +45,7 @@ class Naming:
     cluster_of: np.ndarray | None = None
     label: Lookup | None = None
     category: Lookup | None = None
+    rates: DailyRates | None = None  # fiat values of terminal deposits
 
 
 def _node_keys(chain: ChainArrays, outs: np.ndarray, naming: Naming, clusters: bool) -> np.ndarray:
@@ -118,6 +121,7 @@ def build_result(
     edges = _edges(flow, chain, rec_key, is_in, is_out, names, naming)
     paths = _paths(flow, chain, naming, forward)
     terminals = _terminals(flow, term_key, names, paths, p.max_paths)
+    _add_deposits(terminals, flow, term_key, chain, naming, names)
     received: dict[int, float] = {}
     for k, a in zip(rec_key[is_out].tolist(), flow.rec_amt[is_out].tolist(), strict=True):
         received[k] = received.get(k, 0.0) + a
@@ -250,6 +254,33 @@ def _terminals(flow, term_key, names: _Names, paths_for, max_paths: int) -> list
         )  # fmt: skip
     result.sort(key=lambda t: -t.amount)
     return result
+
+
+def _add_deposits(
+    terminals: list[Terminal], flow: TraceFlow, term_key: np.ndarray, chain: ChainArrays,
+    naming: Naming, names: _Names,
+) -> None:
+    """Fill each terminal's ``deposits``: the txs whose outputs hold its traced value, with the
+    traced amount each carried, its block time (unix and UTC) and fiat value at that time."""
+    if not terminals:
+        return
+    txs = chain.out_tx[flow.term_out].astype(np.int64)
+    uniq = np.unique(txs)
+    tx_names = dict(zip(uniq.tolist(), naming.txid(uniq), strict=True))
+    per_node: dict[str, dict[int, float]] = {}
+    for k, t, a in zip(term_key.tolist(), txs.tolist(), flow.term_amt.tolist(), strict=True):
+        per_tx = per_node.setdefault(names[k][0], {})
+        per_tx[t] = per_tx.get(t, 0.0) + a
+    rates = naming.rates
+    for term in terminals:
+        per_tx = per_node.get(term.address, {})
+        for t in sorted(per_tx, key=lambda t: (int(chain.tx_time[t]), t)):
+            when, amount = int(chain.tx_time[t]), int(round(per_tx[t]))
+            term.deposits.append({
+                "txid": tx_names[t], "time": when, "time_utc": utc_iso(when), "amount": amount,
+                "fiat_values": rates.fiat_values(amount, when) if rates else [],
+                "rate_dates": rates.rate_dates(when) if rates else {},
+            })  # fmt: skip
 
 
 __all__ = ["Naming", "build_result"]

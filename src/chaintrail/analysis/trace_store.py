@@ -20,6 +20,7 @@ from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Direction, Seeds, TraceParams
 from chaintrail.analysis.trace_result import Naming
 from chaintrail.errors import AddressError, NotFoundError, UsageError
+from chaintrail.rates import shipped_rates
 from chaintrail.store.arrays import ChainArrays
 
 _TXID = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -123,6 +124,7 @@ def open_context(store: Any, attribution_for: AttributionLoader | None = None) -
         cluster_of=cluster_of,
         label=attribution.labels_of if attribution is not None else None,
         category=attribution.categories_of if attribution is not None else None,
+        rates=shipped_rates("btc"),
     )  # fmt: skip
     tracer = Tracer(chain, coinjoin_tx=mixes, stop_addr=stop)
     return TraceContext(store, chain, tracer, naming, tags, attribution, cluster_of)

@@ -10,7 +10,8 @@ smaller of the two ids, every other id stays).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from chaintrail.kernels import helper, kernel
 
 
 def new_forest(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -31,7 +32,7 @@ def grow_forest(parent: np.ndarray, rank: np.ndarray, n: int) -> tuple[np.ndarra
     return grown_parent, grown_rank
 
 
-@njit(cache=True, nogil=True)
+@helper
 def find(parent: np.ndarray, x: int) -> int:
     """Root of ``x``, halving the path on the way up."""
     while parent[x] != x:
@@ -41,7 +42,7 @@ def find(parent: np.ndarray, x: int) -> int:
     return x
 
 
-@njit(cache=True, nogil=True)
+@helper
 def union(parent: np.ndarray, rank: np.ndarray, a: int, b: int) -> bool:
     """Join the sets of ``a`` and ``b`` by rank; True if they were separate."""
     ra = find(parent, a)
@@ -56,7 +57,7 @@ def union(parent: np.ndarray, rank: np.ndarray, a: int, b: int) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def union_tx_inputs(
     parent: np.ndarray,
     rank: np.ndarray,
@@ -91,7 +92,7 @@ def union_tx_inputs(
     return merges
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def roots(parent: np.ndarray) -> np.ndarray:
     """The root of every id (compresses paths as a side effect)."""
     n = parent.shape[0]
@@ -101,7 +102,7 @@ def roots(parent: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def min_id_labels(parent: np.ndarray) -> np.ndarray:
     """Cluster id of every address: the smallest address id in its set (one int32 array)."""
     n = parent.shape[0]
@@ -114,7 +115,7 @@ def min_id_labels(parent: np.ndarray) -> np.ndarray:
     return labels
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def set_sizes(parent: np.ndarray) -> np.ndarray:
     """Size of each set, indexed by root (0 for non-roots)."""
     n = parent.shape[0]
@@ -124,7 +125,7 @@ def set_sizes(parent: np.ndarray) -> np.ndarray:
     return size
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def union_change_guarded(
     parent: np.ndarray,
     rank: np.ndarray,

@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` builds a FastAPI app over one store directory. Every error leaves
 as a 4xx/5xx JSON body ``{"detail": "<one line>"}``: chaintrail's NotFoundError -> 404,
-InputError/UsageError -> 400, StoreError -> 503, RemoteError -> 502; request-shape errors
+InputError/UsageError -> 400, ForbiddenError -> 403, ConflictError -> 409, StoreError -> 503, RemoteError -> 502; request-shape errors
 (missing/mistyped parameters) -> 422 with the same one-line shape.
 """
 
@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
 from chaintrail.api.budget import BudgetMiddleware, default_budgets, install_shutdown_hook
+from chaintrail.api.docs import add_docs
+from chaintrail.api.hubgate import HubGate
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
 from chaintrail.api.routes import register_routes
@@ -31,6 +33,8 @@ from chaintrail.api.services.context import ServiceContext
 from chaintrail.budget import Budget
 from chaintrail.errors import (
     ChaintrailError,
+    ConflictError,
+    ForbiddenError,
     InputError,
     NotFoundError,
     RemoteError,
@@ -47,6 +51,8 @@ chaintrail's investigation API.
   (host `http://HOST:PORT/api`) and tools built on it work against chaintrail.
 * `/v1/...` adds what GraphSense lacks: traces with taint models, exposure, risk, transaction
   heuristics and off-chain links.
+* `/v1/hub/...` is the cooperation hub: organisations, users, cases, TLP 2.0 sharing and the
+  audit log (docs/HUB.md); `/taxii2/` serves the hub's STIX 2.1 objects over TAXII 2.1.
 
 Send an API key in `Authorization` (`KEY` or `Bearer KEY`); keys come from
 `chaintrail apikey create --role reader|analyst`. Amounts are integer base units (satoshis);
@@ -63,6 +69,7 @@ class ApiSettings:
     host: str = "127.0.0.1"
     rate_limit: float = 100.0  # requests/s per key (per worker process); 0 = unlimited
     cors_origins: list[str] = field(default_factory=list)
+    hub_db: str | None = None  # hub database URL; None: $CHAINTRAIL_HUB_DB or <store>/hub.sqlite
     # proxies whose X-Forwarded-For/-Proto is believed (uvicorn rewrites the client from it);
     # empty: the client is the TCP peer, whatever headers say
     trusted_proxies: list[str] = field(default_factory=list)
@@ -96,6 +103,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return 404
         if isinstance(exc, InputError | UsageError):
             return 400
+        if isinstance(exc, ForbiddenError):
+            return 403
+        if isinstance(exc, ConflictError):
+            return 409
         if isinstance(exc, RemoteError):
             return 502
         if isinstance(exc, StoreError):
@@ -138,6 +149,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # served by api/docs.py from shipped files (no CDN)
+        redoc_url=None,  # ReDoc would load from a CDN
         title="chaintrail investigation API",
         version=__version__,
         description=DESCRIPTION,
@@ -151,12 +164,18 @@ def create_app(settings: ApiSettings) -> FastAPI:
             {"name": "rates", "description": "Fiat exchange rates (GraphSense)"},
             {"name": "tags", "description": "Tags, actors, taxonomies (GraphSense)"},
             {"name": "analysis", "description": "chaintrail: trace, exposure, risk, heuristics"},
+            {
+                "name": "hub",
+                "description": "chaintrail hub: organisations, users, cases, TLP sharing, audit",
+            },
         ],
     )
     app.state.settings = settings
     app.state.ctx = ServiceContext(settings.store_dir)
+    app.state.hub = HubGate(settings.store_dir, settings.hub_db)
     _install_error_handlers(app)
     register_routes(app)
+    add_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
@@ -165,7 +184,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
     buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
     app.add_middleware(BudgetMiddleware, budgets=settings.budgets)  # inside: needs the role
-    app.add_middleware(AccessMiddleware, keys=keys, buckets=buckets)
+    app.add_middleware(
+        AccessMiddleware, keys=keys, buckets=buckets, hub=app.state.hub if settings.auth else None
+    )
     if settings.cors_origins:  # added last = outermost: 401/429 refusals carry CORS headers too
         app.add_middleware(
             CORSMiddleware,

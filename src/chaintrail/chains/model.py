@@ -44,11 +44,6 @@ class ScriptType(IntEnum):
         """The lower-case name used in JSON output (``p2pkh``, ``nulldata`` ...)."""
         return _LABELS[self]
 
-    @classmethod
-    def from_label(cls, label: str) -> ScriptType:
-        """Parse a JSON label back into a ScriptType (raises KeyError if unknown)."""
-        return _BY_LABEL[label]
-
 
 _LABELS = {
     ScriptType.NONSTANDARD: "nonstandard",
@@ -62,7 +57,6 @@ _LABELS = {
     ScriptType.NULLDATA: "nulldata",
     ScriptType.WITNESS_UNKNOWN: "nonstandard",
 }
-_BY_LABEL = {v: k for k, v in _LABELS.items() if k is not ScriptType.WITNESS_UNKNOWN}
 
 # Address key: the identity of an address independent of its string form. key[0] is the
 # ScriptType under which the address is *shown* (P2PK outputs use P2PKH), key[1:] the hash

@@ -24,8 +24,10 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
 from chaintrail.errors import UsageError
+from chaintrail.rates import shipped_rates
 
 
 def _opt(v: Any) -> str:
@@ -49,7 +51,7 @@ def _open(store: Path | None):  # type: ignore[no-untyped-def]
 
 def _progress_bar() -> tuple[Progress, Any]:
     bar = Progress(
-        TextColumn("[bold]ingest"),
+        TextColumn("ingest", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("blocks"),
@@ -93,7 +95,8 @@ def ingest(
     json_out: JsonOption = False,
 ) -> None:
     """Append blocks to the store (chain order, resumable, reorg-aware)."""
-    from chaintrail.jobs.ingest import describe, ingest_paths, ingest_rpc
+    from chaintrail.jobs.ingest import describe, ingest_paths
+    from chaintrail.jobs.ingest_rpc import ingest_from_node
     from chaintrail.store import ChainStore
 
     if bool(paths) == bool(rpc_url):
@@ -109,7 +112,7 @@ def ingest(
 
     with bar:
         if rpc_url:
-            report = ingest_rpc(
+            report = ingest_from_node(
                 st, rpc_url, user=rpc_user, password=rpc_password, cookie_file=rpc_cookie,
                 from_height=from_height, to_height=to_height, allow_gaps=allow_gaps,
                 progress=on_progress,
@@ -149,13 +152,23 @@ def tx(
 
     st = _open(store)
     info = enrich_tx(st, st.tx(txid))
+    info["warnings"] = _intel_warnings(st, any(r.get("label") for r in [*info["inputs"], *info["outputs"]]))
+    rates = shipped_rates("btc")
+    out_value = sum(o["value"] for o in info["outputs"])
+    info["fiat"] = {
+        "total_output": rates.fiat_values(out_value, info["time"]),
+        "fee": rates.fiat_values(info["fee"], info["time"]) if info["fee"] is not None else [],
+        "rate_dates": rates.rate_dates(info["time"]),
+    }
     if json_out:
         emit_json(info)
         return
-    skip = ("inputs", "outputs", "heuristics")
+    skip = ("inputs", "outputs", "heuristics", "fiat", "warnings")
     head = [
         (k, btc(v, with_sat=True) if k == "fee" else v) for k, v in info.items() if k not in skip
     ]
+    head += [(f"{k} (fiat)", _fiat_text(v, info["fiat"]["rate_dates"]))
+             for k, v in info["fiat"].items() if k != "rate_dates"]  # fmt: skip
     h = info["heuristics"]
     mixes = [name for name, hit in h["coinjoin"].items() if hit]
     head.append(("coinjoin", ", ".join(mixes) if mixes else "no"))
@@ -188,23 +201,53 @@ def tx(
             spent or "unspent",
         )
     console.print(ins, outs)
+    _warn(info["warnings"])
 
 
 def address(
     addr: Annotated[str, typer.Argument(help="address (base58 or bech32)")],
+    txs: Annotated[
+        bool, typer.Option("--txs", help="List the address's transactions (newest first).")
+    ] = False,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page of --txs to show.")] = 1,
+    per_page: Annotated[
+        int, typer.Option("--per-page", min=1, max=1000, help="Transactions per page.")
+    ] = 25,
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Show an address: balance, totals, tx count, first/last seen, cluster and tags."""
+    """Show an address: balance, totals (BTC, USD, EUR), tx count, first/last seen, cluster and
+    tags; with --txs its transactions, a page at a time."""
     from chaintrail.enrich import enrich_address
+    from chaintrail.store.queries import address_flows_by_day
 
     st = _open(store)
+    if txs:
+        _address_txs(st, addr, page, per_page, json_out)
+        return
     info = enrich_address(st, st.address(addr))
+    info["warnings"] = _intel_warnings(st, bool(info["tags"]))
+    rates = shipped_rates("btc")
+    flows = address_flows_by_day(st, st.address_id(addr))
+    tip_time = int(st.block(st.manifest.tip_height)["time"]) if st.manifest.n_blocks else 0
+    info["fiat"] = {
+        "total_received": rates.fiat_of_days([(d, r) for d, r, _ in flows]),
+        "total_sent": rates.fiat_of_days([(d, s) for d, _, s in flows]),
+        "balance": rates.fiat_values(info["balance"], tip_time),
+        "balance_rate_dates": rates.rate_dates(tip_time),
+    }
     if json_out:
         emit_json(info)
         return
     money = {"balance", "total_received", "total_sent"}
-    rows = [(k, btc(v, with_sat=True) if k in money else v) for k, v in info.items() if k != "tags"]
+    rows = [(k, btc(v, with_sat=True) if k in money else v) for k, v in info.items()
+            if k not in ("tags", "fiat", "warnings")]  # fmt: skip
+    f = info["fiat"]
+    rows += [
+        ("received (fiat)", _fiat_text(f["total_received"], None, "at each receipt's day")),
+        ("sent (fiat)", _fiat_text(f["total_sent"], None, "at each spend's day")),
+        ("balance (fiat)", _fiat_text(f["balance"], f["balance_rate_dates"])),
+    ]
     console.print(_kv_table(f"address {info['address']}", rows))
     if info["tags"]:
         tags = Table(title="tags", title_justify="left")
@@ -218,6 +261,55 @@ def address(
                 t.get("inherited_from") or "this address",
             )  # fmt: skip
         console.print(tags)
+    _warn(info["warnings"])
+
+
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
+
+
+def _intel_warnings(st: Any, tagged: bool) -> list[str]:
+    """Why nothing is tagged here when the store holds no tags at all (else ``[]``)."""
+    from chaintrail.intel.coverage import no_tags_warning
+
+    warning = None if tagged else no_tags_warning(st.root)
+    return [warning] if warning else []
+
+
+def _fiat_text(values: list[dict[str, Any]], dates: dict[str, str] | None, when: str = "") -> str:
+    """``USD 1,234.56 / EUR 1,100.00 (rates of 2021-03-04; EUR: ECB 2021-03-03)``, or why not."""
+    if not values:
+        return "no rate (prices shipped for 2013-04-29 .. 2025-07-24)"
+    text = " / ".join(f"{v['code'].upper()} {v['value']:,.2f}" for v in sorted(values, key=lambda v: v["code"] != "usd"))
+    if dates:
+        when = f"rates of {dates.get('usd')}"
+        if dates.get("eur") and dates["eur"] != dates.get("usd"):
+            when += f"; EUR: ECB fixing of {dates['eur']}"
+    return f"{text} ({when})" if when else text
+
+
+def _address_txs(st: Any, addr: str, page: int, per_page: int, json_out: bool) -> None:
+    """One page of an address's transactions (newest first), with totals per tx."""
+    from chaintrail.store.queries import address_txs
+
+    total, rows = address_txs(st, st.address_id(addr), (page - 1) * per_page, per_page)
+    pages = max(1, -(-total // per_page))
+    if json_out:
+        emit_json({"address": addr, "total": total, "page": page, "pages": pages,
+                   "per_page": per_page, "txs": rows})  # fmt: skip
+        return
+    table = Table(title=f"transactions of {addr}: page {page} of {pages} ({total:,} txs)",
+                  title_justify="left")  # fmt: skip
+    for col in ("time (UTC)", "height", "txid", "received", "sent", "net BTC"):
+        table.add_column(col, no_wrap=col == "txid",
+                         justify="right" if col in ("height", "received", "sent", "net BTC") else "left")  # fmt: skip
+    for r in rows:
+        table.add_row(r["time_utc"], str(r["height"]), r["txid"], btc(r["received"], unit=False),
+                      btc(r["sent"], unit=False), btc(r["net"], unit=False))  # fmt: skip
+    console.print(table)
+    if page < pages:
+        console.print(f"next page: chaintrail address {addr} --txs --page {page + 1}")
 
 
 def stats(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:

@@ -21,7 +21,9 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
+from chaintrail.times import utc_iso
 
 EXPORT_CHUNK = 1 << 16
 
@@ -76,7 +78,7 @@ def cluster(
     parse_heuristic_set(spec)  # fail on a bad expression before any work
     st = _open(store)
     with Progress(
-        TextColumn("[bold]cluster {task.fields[phase]}"),
+        TextColumn("cluster {task.fields[phase]}", style="bold", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
@@ -113,7 +115,7 @@ def cluster(
         emit_json(summary)
         return
     console.print(
-        f"[bold]{summary['clusters']:,}[/] clusters from {summary['addresses']:,} addresses "
+        f"{summary['clusters']:,} clusters from {summary['addresses']:,} addresses "
         f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)\n"
         f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}\n"
         f"multi-input merges: {summary['multi_input_merges']:,}  change merges: "
@@ -179,7 +181,9 @@ def cluster_info(
         "total_sent": row["total_sent"],
         "balance": row["balance"],
         "first_seen": row["first_seen"],
+        "first_seen_utc": utc_iso(row["first_seen"]),
         "last_seen": row["last_seen"],
+        "last_seen_utc": utc_iso(row["last_seen"]),
         "script_types": {k[2:]: v for k, v in row.items() if k.startswith("n_") and v},
         "addresses": addresses,
     }
@@ -195,7 +199,8 @@ def cluster_info(
     for key in ("size", "total_received", "total_sent", "balance"):
         value = info[key]
         out.add_row(key, f"{value:,}" if key == "size" else btc(value))
-    out.add_row("first/last seen", f"{info['first_seen']} .. {info['last_seen']}")
+    out.add_row("first/last seen", f"{info['first_seen_utc']} .. {info['last_seen_utc']} "
+                f"(unix {info['first_seen']} .. {info['last_seen']})")  # fmt: skip
     out.add_row("script types", ", ".join(f"{k}: {v}" for k, v in info["script_types"].items()))
     if info["labels"]:
         out.add_row(
@@ -206,7 +211,7 @@ def cluster_info(
             ),
         )
     if info["conflicting_actors"]:
-        out.add_row("[red]conflicting actors[/]", ", ".join(a["actor"] for a in info["actors"]))
+        out.add_row(styled("conflicting actors", "red"), ", ".join(a["actor"] for a in info["actors"]))
     out.add_row(f"addresses (first {limit})", "\n".join(a or "-" for a in addresses))
     console.print(out)
 

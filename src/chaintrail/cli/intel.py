@@ -19,9 +19,10 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
+from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
 from chaintrail.errors import UsageError
-from chaintrail.intel.views import subject_tags
 from chaintrail.limits import MAX_LINK_DEPTH
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
@@ -43,6 +44,12 @@ def _date(value: str | None, name: str) -> dt.date | None:
         raise UsageError(f"--{name}: expected a date YYYY-MM-DD, got {value!r}") from exc
 
 
+def _warn(warnings: list[str]) -> None:
+    """Print each warning of an answer in yellow on stderr."""
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
+
+
 @tags_app.command("import")
 def tags_import(
     paths: Annotated[
@@ -62,7 +69,7 @@ def tags_import(
     from chaintrail.intel.importer import collect, import_paths
 
     total = len(collect(list(paths)))
-    bar = Progress(TextColumn("[bold]import"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+    bar = Progress(TextColumn("import", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}", markup=False),
                    TimeElapsedColumn(), console=err_console, disable=json_out or not err_console.is_terminal)  # fmt: skip
     with bar:
         task = bar.add_task("", total=total)
@@ -77,10 +84,10 @@ def tags_import(
         f"{summary.csv_files} CSVs; {summary.duplicates} duplicates dropped, {summary.n_warnings} warnings"
     )
     for w in summary.warnings[:10]:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
     if summary.n_warnings > 10:
         err_console.print(
-            f"[yellow]... {summary.n_warnings - 10} more warnings (use --json to see 50)[/]"
+            styled(f"... {summary.n_warnings - 10} more warnings (use --json to see 50)", "yellow")
         )
 
 
@@ -93,24 +100,35 @@ def tags_show(
     json_out: JsonOption = False,
 ) -> None:
     """Every tag on an address, transaction or cluster (also for addresses not yet on chain)."""
+    from chaintrail.intel.views import subject_tags
+
     res = subject_tags(store, ref.strip())
     if json_out:
         emit_json(res)
         return
     if not res["tags"]:
         console.print(f"no tags for {res['subject_type']} {res['subject']}")
+        _warn(res["warnings"])
         return
-    table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
-    for col in ("label", "category", "actor", "confidence", "source", "tlp", "pack"):
-        table.add_column(col, overflow="fold")
+    on_cluster = res["subject_type"] == "cluster"
+    rows: dict[tuple[str, ...], int] = {}  # the same tag stated again (re-imports, packs) is one row
     for t in res["tags"]:
-        table.add_row(t["label"], t.get("abuse") or t.get("category") or "", t.get("actor") or "",
-                      f"{t['confidence']} ({t['confidence_level']})", t.get("source") or "", t.get("tlp") or "",
-                      t.get("pack_id") or "")  # fmt: skip
+        row = (t["label"], t.get("abuse") or t.get("category") or "", t.get("actor") or "",
+               f"{t['confidence']} ({t['confidence_level']})", t.get("source") or "", t.get("tlp") or "",
+               t.get("pack_id") or "")  # fmt: skip
+        if on_cluster:
+            row = (t.get("inherited_from") or "(the cluster)", *row)
+        rows[row] = rows.get(row, 0) + 1
+    table = Table(title=f"tags of {res['subject_type']} {res['subject']}")
+    cols = ["label", "category", "actor", "confidence", "source", "tlp", "pack", "times"]
+    for col in (["on address", *cols] if on_cluster else cols):
+        table.add_column(col, overflow="fold", justify="right" if col == "times" else "left")
+    for row, n in rows.items():
+        table.add_row(*row, str(n))
     console.print(table)
     if res.get("conflicting_actors"):
         console.print(
-            f"[yellow]conflicting actors in this cluster:[/] {', '.join(a['actor'] for a in res['actors'])}"
+            styled("conflicting actors in this cluster:", "yellow"), ", ".join(a["actor"] for a in res["actors"])
         )
 
 
@@ -120,32 +138,30 @@ def tags_sanctioned(
     on: Annotated[
         str | None, typer.Option("--on", help="The day to check (YYYY-MM-DD), default today.")
     ] = None,
+    currency: Annotated[
+        str, typer.Option("--currency", help="Currency of the address (BTC, ETH, LTC ...).")
+    ] = "BTC",
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Was this address on a sanctions list on that day? (exit 0 either way; see the answer)."""
-    from chaintrail.intel.addresscheck import canonical_address
-    from chaintrail.intel.store import IntelStore
+    """Was this address on an imported sanctions list on that day? Exit 0 either way (see the
+    answer); an error when no list is imported or the address is invalid."""
+    from chaintrail.intel.sanctions import sanctions_check
 
     day = _date(on, "on") or dt.date.today()
-    with IntelStore.open(store, read_only=True) as st:
-        hits = st.list_hits(canonical_address(address.strip()), day)
-        versions = st.list_versions()
-    known = min((v["version"] for v in versions), default=None)
-    res = {"address": address, "on": day.isoformat(), "sanctioned": bool(hits),
-           "lists": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in h.items()} for h in hits],
-           "lists_known_from": known.isoformat() if known else None}  # fmt: skip
+    res = sanctions_check(store, address.strip(), day, currency)
     if json_out:
         emit_json(res)
         return
-    if hits:
-        console.print(f"[bold red]SANCTIONED[/] on {day}: {address}")
+    if res["sanctioned"]:
+        console.print(styled("SANCTIONED", "bold red"), f"on {day}: {address}")
         for h in res["lists"]:
             console.print(
                 f"  {h['list_id']} (version {h['version']}, listed since {h['listed_since'] or '?'}): {h['label']}"
             )
     else:
         console.print(f"not on any imported sanctions list on {day}: {address}")
+    _warn(res["warnings"])
 
 
 @tags_app.command("add")
@@ -184,8 +200,10 @@ def tags_add(
 @tags_app.command("packs")
 def tags_packs(store: StoreOption = DEFAULT_STORE, json_out: JsonOption = False) -> None:
     """Imported packs and lists with their counts."""
+    from chaintrail.intel.coverage import require_store
     from chaintrail.intel.store import IntelStore
 
+    require_store(store)
     with IntelStore.open(store, read_only=True) as st:
         rows = [
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
@@ -240,10 +258,14 @@ def link_add(
     ] = None,
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
+    case: CaseOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Link two entities, with evidence, time and confidence."""
     from chaintrail.intel.offchain import add_link
 
+    if case is not None:  # before storing the link: a case we could not file into fails now
+        check_case_writable(store, case, as_user)
     attrs = {}
     for kv in attr or []:
         k, sep, v = kv.partition("=")
@@ -252,6 +274,9 @@ def link_add(
         attrs[k.strip()] = v.strip()
     link = add_link(store, src, dst, relation=relation, evidence=evidence, observed_at=at, valid_from=valid_from,
                     valid_to=valid_to, confidence=confidence, tlp=tlp, note=note, dst_name=name, dst_attrs=attrs or None)  # fmt: skip
+    if case is not None:
+        item_id = file_into_case(store, case, as_user, "link", link, "cli:link add", tlp=tlp)
+        err_console.print(f"link filed into case {case} as item {item_id}")
     if json_out:
         emit_json(link)
     else:
@@ -270,9 +295,10 @@ def link_show(
     json_out: JsonOption = False,
 ) -> None:
     """Everything within DEPTH links of an entity (default 2)."""
+    from chaintrail.intel.coverage import require_store
     from chaintrail.intel.offchain import neighbourhood
 
-    res = neighbourhood(store, ref, depth)
+    res = neighbourhood(require_store(store), ref, depth)
     if json_out:
         emit_json(res)
         return
@@ -290,8 +316,7 @@ def link_show(
     for lk in res["links"]:
         when = lk.get("observed_at") or lk.get("valid_from") or ""
         console.print(
-            f"  {lk['src']} -[{lk['relation']}]-> {lk['dst']}  {when}  conf {lk['confidence']}  {lk.get('evidence') or ''}",
-            markup=False,
+            f"  {lk['src']} -[{lk['relation']}]-> {lk['dst']}  {when}  conf {lk['confidence']}  {lk.get('evidence') or ''}"
         )
 
 
@@ -330,7 +355,7 @@ def _import_cmd(fmt: str, file: Path, store: Path, json_out: bool) -> None:
         console.print(f"imported {fmt} {file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         if skipped:
             kinds = ", ".join(f"{n} {t}" for t, n in skipped.items())
-            err_console.print(f"[yellow]skipped objects chaintrail does not store:[/] {kinds}")
+            err_console.print(styled("skipped objects chaintrail does not store:", "yellow"), kinds)
 
 
 @export_app.command("stix")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,8 +18,11 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
+from chaintrail.cli.hubcommon import DbOption
 from chaintrail.errors import UsageError
+from chaintrail.hub.db import DB_ENV, SQLITE_FILE
 
 apikey_app = typer.Typer(help="Create, list and revoke API keys of the investigation API.")
 
@@ -63,8 +69,10 @@ def serve_command(
             metavar="ROLE=SECONDS[,RESULTS]",
         ),
     ] = None,
+    db: DbOption = None,
 ) -> None:
-    """Serve the GraphSense-compatible API under /api and chaintrail's own under /v1."""
+    """Serve the GraphSense-compatible API under /api, chaintrail's own under /v1, the hub under
+    /v1/hub and TAXII 2.1 under /taxii2/."""
     from chaintrail.api.budget import default_budgets, parse_budget
     from chaintrail.api.server import run_server
 
@@ -72,16 +80,39 @@ def serve_command(
     for text in budget or []:
         budgets = parse_budget(text, budgets)
     store_dir = store
-    if not (store_dir / "MANIFEST.json").exists():
-        raise UsageError(f"store {store_dir}: no chain store here (run 'chaintrail ingest' first)")
-    err_console.print(
-        f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: "
-        f"http://{host}:{port}/api, docs: /docs)"
-    )
+    if db:  # the workers read it from the environment, like every hub command
+        os.environ[DB_ENV] = db
+    has_hub = bool(os.environ.get(DB_ENV)) or (store_dir / SQLITE_FILE).exists()
+    if not (store_dir / "MANIFEST.json").exists() and not has_hub:
+        raise UsageError(
+            f"store {store_dir}: no chain store and no hub here (run 'chaintrail ingest' or "
+            "'chaintrail hub init' first)"
+        )
+    err_console.print(f"starting: loading {store_dir} and building the in-memory indexes ...")
+    announce = f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: " \
+        f"http://{host}:{port}/api, docs: /docs)"  # fmt: skip
+    threading.Thread(target=_say_when_ready, args=(host, port, announce), daemon=True).start()
     run_server(
         store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [],
         trusted_proxy or [], budgets,
     )  # fmt: skip
+
+
+def _say_when_ready(host: str, port: int, announce: str) -> None:
+    """Print ``announce`` once the server answers its health check (never, if it fails to
+    start: the error says why instead)."""
+    import httpx  # only serve needs an HTTP client: every other command starts without it
+
+    probe = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host.strip("[]")
+    url = f"http://{'[' + probe + ']' if ':' in probe else probe}:{port}/healthz"
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                err_console.print(announce)
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
 
 
 @apikey_app.command("create")
@@ -101,7 +132,7 @@ def apikey_create(
     if json_out:
         emit_json({"key": key, "id": rec.id, "role": rec.role, "name": rec.name})
         return
-    console.print(f"[bold]{key}[/]")
+    console.print(styled(key, "bold"))
     err_console.print(f"key {rec.id} ({rec.role}) created; it is shown only this once.")
 
 

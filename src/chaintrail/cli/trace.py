@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -19,8 +20,11 @@ from chaintrail.cli.common import (
     console,
     emit_json,
     err_console,
+    styled,
 )
+from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
 from chaintrail.limits import MAX_EXPOSURE_HOPS
+from chaintrail.times import parse_time
 
 
 class _Fmt(StrEnum):
@@ -44,7 +48,8 @@ def trace(
     targets: Annotated[
         list[str],
         typer.Argument(
-            help="ADDRESS, TXID or TXID:VOUT to trace from; several addresses trace together.",
+            help="ADDRESS, cluster:ID, TXID or TXID:VOUT to trace from; several addresses and "
+            "clusters trace together.",
             metavar="TARGET...",
         ),
     ],
@@ -65,11 +70,15 @@ def trace(
         int | None, typer.Option("--to-height", help="Cross only txs at or below this height.")
     ] = None,
     time_from: Annotated[
-        int | None, typer.Option("--from-time", help="Cross only txs at or after this unix time.")
-    ] = None,
+        str | None,
+        typer.Option("--from-time", help="Cross only txs at or after this time (unix seconds, "
+                     "YYYY-MM-DD or ISO time; UTC unless an offset is given)."),
+    ] = None,  # fmt: skip
     time_to: Annotated[
-        int | None, typer.Option("--to-time", help="Cross only txs at or before this unix time.")
-    ] = None,
+        str | None,
+        typer.Option("--to-time", help="Cross only txs at or before this time (a date means "
+                     "to the end of that day)."),
+    ] = None,  # fmt: skip
     stop_at_services: Annotated[
         bool,
         typer.Option(
@@ -104,6 +113,8 @@ def trace(
     time_limit: TimeLimitOption = None,
     max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
+    case: CaseOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Trace funds from addresses, a transaction or one output, and show where they ended."""
     from chaintrail.analysis.trace_export import result_dict
@@ -115,17 +126,30 @@ def trace(
 
     params = TraceParams(
         direction=direction, model=model, hops=hops, min_value=min_value,
-        height_from=height_from, height_to=height_to, time_from=time_from, time_to=time_to,
+        height_from=height_from, height_to=height_to,
+        time_from=None if time_from is None else parse_time(time_from, option="--from-time"),
+        time_to=None if time_to is None else parse_time(time_to, option="--to-time", end_of_day=True),
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
     )  # fmt: skip
     out_fmt = export_format(out, fmt.value if fmt else None) if out is not None else None
     if out is not None:
         check_output_target(out, force=force)  # before the work, not after it
+    if case is not None:  # before the work: a case we could not file into fails now
+        check_case_writable(store, case, as_user)
     ctx = _open(store)
-    seeds = seeds_for_targets(ctx, targets, params)
+    seeds = _seeds(ctx, targets, params) if any(_is_cluster(t) for t in targets) else \
+        seeds_for_targets(ctx, targets, params)  # fmt: skip
     with metered(f"tracing {params.direction}", time_limit, max_results) as (meter, on_hop):
         flow = ctx.tracer.run(seeds, params, meter=meter, progress=on_hop)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
+    if case is not None:
+        from chaintrail.store import ChainStore
+
+        generation = ChainStore.open(store).generation
+        payload = {"targets": targets, "params": asdict(params), "store_generation": generation,
+                   "cluster_nodes": cluster_nodes, "result": result_dict(result)}  # fmt: skip
+        item_id = file_into_case(store, case, as_user, "trace", payload, "cli:trace")
+        err_console.print(f"trace filed into case {case} as item {item_id}")
     if out is not None and out_fmt is not None:
         write_trace(result, out_fmt, out, force=force)
         err_console.print(f"wrote {out_fmt} {out}")
@@ -138,10 +162,35 @@ def trace(
     report_cut(meter)
 
 
+def _is_cluster(target: str) -> bool:
+    return target.strip().lower().startswith("cluster:")
+
+
+def _subject(text: str) -> str:
+    """``cluster:ID`` -> ``ID`` (the form addresses_for_subject takes); anything else as is."""
+    return text.strip()[len("cluster:"):] if _is_cluster(text) else text.strip()
+
+
+def _seeds(ctx, targets: list[str], params):  # type: ignore[no-untyped-def]
+    """Seeds for every address of the ``cluster:ID`` targets plus the address targets, traced
+    together (one entity's funds)."""
+    from chaintrail.analysis.trace_store import addresses_for_subject
+
+    ids = [
+        addresses_for_subject(ctx, _subject(t))[1] if _is_cluster(t)
+        else np.array([ctx.store.address_id(t.strip())], np.int64)
+        for t in targets
+    ]  # fmt: skip
+    members = np.unique(np.concatenate(ids))
+    seeds = ctx.tracer.seeds_for_addresses(members, params)
+    seeds.description = f"{', '.join(t.strip() for t in targets)} ({members.size:,} addresses)"
+    return seeds
+
+
 def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     console.print(
-        f"[bold]{result.direction} {result.model} trace from {result.seeds}[/]: "
-        f"{btc(result.traced)} traced over {result.hops_done} hops, "
+        styled(f"{result.direction} {result.model} trace from", "bold"),
+        f"{result.seeds}: {btc(result.traced)} traced over {result.hops_done} hops, "
         f"{result.txs_crossed:,} txs, {len(result.nodes):,} nodes, {len(result.edges):,} edges"
     )
     table = Table(title="terminals (where the trail ended)", title_justify="left")
@@ -165,19 +214,39 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     if len(result.terminals) > 25:
         rest = sum(t.amount for t in result.terminals[25:])
         console.print(f"... {len(result.terminals) - 25:,} more terminals holding {btc(rest)}")
+    _show_deposits(result.terminals[:25])
     console.print(f"fees: {btc(result.fee)}")
     console.print(
-        "[dim]each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf[/]"
+        styled("each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf", "dim")
     )
     for c in result.cut:
         console.print(
-            f"[yellow]cut ({c['reason']}): {c['count']:,} outputs, {btc(int(c['value']))}[/]"
+            styled(f"cut ({c['reason']}):", "yellow"), f"{c['count']:,} outputs, {btc(int(c['value']))}"
         )
 
 
+def _show_deposits(terminals) -> None:  # type: ignore[no-untyped-def]
+    """What a request to each receiving service needs: txid, UTC time, BTC and fiat (one block
+    of lines per terminal: a 64-character txid does not fit a table on a terminal)."""
+    if not any(t.deposits for t in terminals):
+        return
+    console.print(styled("deposits: the txs that paid the traced value to each terminal", "bold"))
+    for t in terminals:
+        if not t.deposits:
+            continue
+        console.print(f"  {t.address}" + (f" ({t.label})" if t.label else ""), soft_wrap=True)
+        for d in t.deposits:
+            fiat = {f["code"]: f"{f['value']:,.2f}" for f in d["fiat_values"]}
+            dates = d["rate_dates"]
+            money = (f"USD {fiat['usd']}  EUR {fiat['eur']}  (rates of {dates['usd']}"
+                     + (f"; EUR: ECB fixing of {dates['eur']}" if dates["eur"] != dates["usd"] else "")
+                     + ")") if "usd" in fiat and "eur" in fiat else "no fiat rate for that day"  # fmt: skip
+            console.print(f"    {d['time_utc']}  {btc(d['amount'])}  {money}", soft_wrap=True)
+            console.print(f"      txid {d['txid']}", soft_wrap=True)
+
 
 def exposure(
-    subject: Annotated[str, typer.Argument(help="An ADDRESS or a numeric CLUSTER id.")],
+    subject: Annotated[str, typer.Argument(help="An ADDRESS, or a cluster as cluster:ID or ID.")],
     store: StoreOption = Path("chaintrail-data"),
     hops: Annotated[
         int, typer.Option(min=1, max=MAX_EXPOSURE_HOPS, help="Hops to look through (1 = direct only).")
@@ -194,7 +263,7 @@ def exposure(
     ctx = _open(store)
     if ctx.tags is None:
         raise UsageError("exposure needs tags: import a TagPack or a sanctions list first")
-    kind, ids = addresses_for_subject(ctx, subject)
+    kind, ids = addresses_for_subject(ctx, _subject(subject))
     with metered("exposure", time_limit, max_results) as (meter, _):
         res = compute(ctx.tracer, ctx.tags, ids, hops=hops, meter=meter)
     doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()},
@@ -217,7 +286,7 @@ def exposure(
 
 
 def risk(
-    address: Annotated[str, typer.Argument(help="The ADDRESS to score.")],
+    address: Annotated[str, typer.Argument(help="The ADDRESS (or cluster:ID) to score.")],
     store: StoreOption = Path("chaintrail-data"),
     hops: Annotated[
         int, typer.Option(min=1, max=MAX_EXPOSURE_HOPS, help="Exposure hops considered.")
@@ -230,10 +299,11 @@ def risk(
     from chaintrail.analysis.exposure import exposure as compute
     from chaintrail.analysis.risk import score_risk
     from chaintrail.analysis.trace_store import addresses_for_subject
+    from chaintrail.intel.coverage import attribution_warnings
     from chaintrail.intel.taxonomy import load_taxonomy
 
     ctx = _open(store)
-    _, ids = addresses_for_subject(ctx, address)
+    _, ids = addresses_for_subject(ctx, _subject(address))
     own = (
         [c for c in (ctx.attribution.category_of(int(a)) for a in ids) if c]
         if ctx.attribution
@@ -242,16 +312,25 @@ def risk(
     with metered("risk", time_limit, max_results) as (meter, _):
         res = compute(ctx.tracer, ctx.tags, ids, hops=hops, meter=meter) if ctx.tags is not None else {}
     score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
+    warnings = attribution_warnings(store, ctx.tags is not None)
     if json_out:
-        emit_json({"address": address, **asdict(score), "budget": meter.report()})
+        emit_json({"address": address, **asdict(score), "warnings": warnings,
+                   "budget": meter.report()})  # fmt: skip
         report_cut(meter)
         return
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
-    console.print(f"[bold {colour}]risk {score.score}/10[/] for {address}")
+    console.print(styled(f"risk {score.score}/10", f"bold {colour}"), f"for {address}")
+    grouped: dict[tuple[int, str], list[float]] = {}  # one line per rule and reason
     for r in score.reasons:
-        console.print(f"  +{r.score}  {r.reason}  ({btc(r.amount)}, {r.percent:.2f}%)")
+        g = grouped.setdefault((r.score, r.reason), [0, 0, 0.0])
+        g[0], g[1], g[2] = g[0] + 1, g[1] + r.amount, g[2] + r.percent
+    for (points, reason), (n, amount, percent) in grouped.items():
+        times = f" (x{n} addresses)" if n > 1 else ""
+        console.print(f"  +{points}  {reason}{times}  ({btc(int(amount))}, {percent:.2f}%)")
     if not score.reasons:
         console.print("  no rule fired (no exposure to tagged illicit categories)")
+    for w in warnings:
+        err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
     report_cut(meter)
 
 

@@ -19,13 +19,19 @@ across stores.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chaintrail.intel.addresscheck import canonical_address, invalid_btc_addresses
+from chaintrail.errors import AddressError, ValidationError
+from chaintrail.intel.addresscheck import (
+    canonical_address,
+    checked_address,
+    invalid_btc_addresses,
+)
 from chaintrail.intel.attribution_rules import (
     CATEGORIES,
     TagRows,
@@ -227,6 +233,20 @@ def tags_for_addresses(
     return out
 
 
+def _subject_key(subject: str, subject_type: str, currency: str) -> str:
+    """The lookup key of a tag's subject; ValidationError naming it when it cannot be one."""
+    if subject_type == "address":
+        try:
+            return checked_address(subject, currency)
+        except AddressError as exc:
+            raise ValidationError(str(exc), field="subject") from exc
+    if subject_type == "tx" and not re.fullmatch(r"[0-9a-fA-F]{64}", subject):
+        raise ValidationError(f"a txid is 64 hex digits, got {subject!r}", field="subject")
+    if subject_type == "cluster" and not subject.isdigit():
+        raise ValidationError(f"a cluster id is an integer, got {subject!r}", field="subject")
+    return subject.lower()
+
+
 def add_tag(
     store_path: str | Path,
     subject: str,
@@ -252,8 +272,6 @@ def add_tag(
     Tags added this way live in the pack ``pack_id`` (default ``analyst``) next to imported
     packs; they are never replaced by re-importing a TagPack.
     """
-    from chaintrail.errors import ValidationError
-
     taxo = load_taxonomy()
     for name, val in (("category", category), ("abuse", abuse)):
         if val is not None and val not in taxo.concepts:
@@ -271,8 +289,8 @@ def add_tag(
     for c in (abuse, category):
         if c and c not in allc:
             allc.append(c)
+    key = _subject_key(subject, subject_type, currency)
     cols = empty_columns()
-    key = canonical_address(subject) if subject_type == "address" else subject.lower()
     row = {
         "pack_id": pack_id, "subject_type": subject_type, "subject": subject, "subject_key": key,
         "currency": currency, "network": currency, "label": label, "category": category, "abuse": abuse,

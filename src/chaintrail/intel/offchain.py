@@ -25,8 +25,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from chaintrail.errors import NotFoundError, UsageError, ValidationError
-from chaintrail.intel.addresscheck import address_warning, canonical_address
+from chaintrail.errors import AddressError, NotFoundError, UsageError, ValidationError
+from chaintrail.intel.addresscheck import checked_address
 from chaintrail.intel.model import DEFAULT_TLP, check_text, normalise_tlp
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
@@ -34,8 +34,7 @@ from chaintrail.limits import MAX_LINK_DEPTH
 
 KINDS = ("address", "tx", "cluster", "person", "org", "ip", "phone", "email", "social", "account")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_EVM = re.compile(r"^0[xX][0-9a-fA-F]{40}$")
-_TXID = re.compile(r"^(0[xX])?[0-9a-fA-F]{64}$")
+_TXID = re.compile(r"^[0-9a-f]{64}$")
 _NS = uuid.UUID("5b1c7d1e-3c55-4e0e-9d0e-6c1a3f1b2a11")  # chaintrail link-id namespace
 
 ENTITY_SCHEMA = pa.schema([("entity_id", pa.string()), ("kind", pa.string()), ("value", pa.string()),
@@ -48,13 +47,6 @@ LINK_SCHEMA = pa.schema([("link_id", pa.string()), ("src", pa.string()), ("dst",
                          ("created_at", pa.timestamp("us"))])  # fmt: skip
 
 
-def _is_address(value: str) -> bool:
-    """A valid Bitcoin address (checksummed) or an EVM account (0x + 40 hex digits)."""
-    if _EVM.match(value):
-        return True
-    return address_warning("BTC", value) is None
-
-
 def parse_ref(text: str) -> tuple[str, str]:
     """``kind:value`` -> (kind, canonical value); a bare valid address is an address.
 
@@ -63,29 +55,26 @@ def parse_ref(text: str) -> tuple[str, str]:
     """
     text = check_text(text.strip(), "ref", one_line=True)
     kind, sep, value = text.partition(":")
-    if not sep or kind not in KINDS:
-        if not _is_address(text):
-            raise ValidationError(
-                f"{text[:80]!r}: expected kind:value with kind one of {', '.join(KINDS)}, "
-                "or a valid address",
-                field="ref",
-            )
+    bare = not sep or kind not in KINDS
+    if bare:
         kind, value = "address", text
     value = value.strip()
     if not value:
         raise ValidationError(f"empty {kind} in reference {text!r}", field="ref")
     if kind == "address":
-        if not _is_address(value):
-            raise ValidationError(
-                f"address {value[:80]!r}: not a valid Bitcoin address or 0x account", field="ref"
-            )
-        value = canonical_address(value)
+        try:
+            value = _wallet_address(value)
+        except AddressError as exc:
+            if bare and sep:
+                raise ValidationError(
+                    f"{text!r} is neither an address nor kind:value with a known kind "
+                    f"({', '.join(k + ':' for k in KINDS)})", field="ref"
+                ) from exc
+            raise ValidationError(str(exc), field="ref") from exc
     elif kind == "tx":
-        if not _TXID.match(value):
-            raise ValidationError(
-                f"tx {value[:80]!r}: expected a transaction hash (64 hex digits)", field="ref"
-            )
         value = value.lower()
+        if not _TXID.match(value):
+            raise ValidationError(f"a txid is 64 hex digits, got {value!r}", field="ref")
     elif kind == "cluster":
         if not value.isdigit():
             raise ValidationError(f"cluster id must be an integer, got {value!r}", field="ref")
@@ -113,6 +102,14 @@ def parse_ref(text: str) -> tuple[str, str]:
             )
         value = f"{platform.strip().lower()}:{handle.strip()}"
     return kind, value
+
+
+def _wallet_address(value: str) -> str:
+    """The canonical form of a wallet address in a reference: a Bitcoin address (every checksum
+    checked) or an Ethereum-style one (0x + 40 hex digits); AddressError otherwise."""
+    if value.startswith(("0x", "0X")):
+        return checked_address(value, "ETH")
+    return checked_address(value, "BTC")
 
 
 def entity_id(kind: str, value: str) -> str:

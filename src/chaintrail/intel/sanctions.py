@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from chaintrail.errors import ValidationError
-from chaintrail.intel.addresscheck import address_warning, canonical_address
+from chaintrail.intel.addresscheck import address_warning, canonical_address, checked_address
+from chaintrail.intel.coverage import require_store, sanctions_coverage
+from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
 
 OFAC_LIST_ID = "ofac-sdn"
@@ -199,3 +201,27 @@ def parse_sanctions_csv(path: str | Path, *, as_of: dt.date | None = None) -> Pa
             e["confidence"].append(confidence)
             e["listed_since"].append(None)
     return out
+
+
+def sanctions_check(
+    store_dir: str | Path, address: str, day: dt.date, currency: str = "BTC"
+) -> dict[str, Any]:
+    """Whether ``address`` was on an imported sanctions list on ``day``, as a JSON-ready dict
+    (``sanctioned``, the ``lists`` entries, ``warnings`` about days the lists do not cover).
+
+    Errors rather than a false "not sanctioned": StoreError for a directory that is no store,
+    AddressError for an invalid address, NotFoundError when no list was ever imported.
+    """
+    require_store(store_dir)
+    key = checked_address(address, currency)
+    warnings = sanctions_coverage(store_dir, day)
+    with IntelStore.open(store_dir, read_only=True) as st:
+        hits = st.list_hits(key, day)
+        versions = st.list_versions()
+    known = min((v["version"] for v in versions), default=None)
+    lists = [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in h.items()} for h in hits]
+    return {
+        "address": address, "currency": currency.upper(), "on": day.isoformat(),
+        "sanctioned": bool(hits), "lists": lists,
+        "lists_known_from": known.isoformat() if known else None, "warnings": warnings,
+    }  # fmt: skip

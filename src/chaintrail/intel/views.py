@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chaintrail.errors import NotFoundError, StoreError
+from chaintrail.errors import NotFoundError, StoreError, ValidationError
+from chaintrail.intel.coverage import no_tags_warning, require_store
 
 
 def open_chain_store(store: Path) -> Any | None:
@@ -23,21 +24,26 @@ def subject_tags(store: Path, ref: str) -> dict[str, Any]:
     from chaintrail.intel.attribution import tags_for_addresses
     from chaintrail.intel.store import IntelStore
 
+    require_store(store)
     kind, _, value = ref.partition(":")
     if ref.isdigit() or kind == "cluster":
-        cluster = int(value if kind == "cluster" else ref)
-        return cluster_tags(store, cluster)
-    if kind == "tx":
+        if not value.isdigit() and not ref.isdigit():
+            raise ValidationError(f"a cluster id is an integer, got {value!r}", field="ref")
+        res = cluster_tags(store, int(value if kind == "cluster" else ref))
+    elif kind == "tx":
         with IntelStore.open(store, read_only=True) as st:
             from chaintrail.intel.model import tag_to_public
 
-            return {
+            res = {
                 "subject": value,
                 "subject_type": "tx",
                 "tags": [tag_to_public(r) for r in st.tags_for([value.lower()], "tx")],
             }
-    tags = tags_for_addresses(store, [ref]).get(ref, [])
-    return {"subject": ref, "subject_type": "address", "tags": tags}
+    else:
+        tags = tags_for_addresses(store, [ref]).get(ref, [])
+        res = {"subject": ref, "subject_type": "address", "tags": tags}
+    warning = None if res["tags"] else no_tags_warning(store)
+    return {**res, "warnings": [warning] if warning else []}
 
 
 def cluster_tags(store: Path, cluster: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from chaintrail.chains.model import hash_to_hex
 from chaintrail.errors import RemoteError, UsageError
 from chaintrail.jobs.chain_order import block_work
 from chaintrail.jobs.ingest import IngestReport, Progress, store_chain
+from chaintrail.kernels import compile_clock
 from chaintrail.store import ChainStore
 
 
@@ -41,7 +42,8 @@ def ingest_from_node(
 
     started = time.monotonic()
     report = IngestReport()
-    with RpcClient(url, user=user, password=password, cookie_file=cookie_file) as client:
+    with compile_clock() as clock, RpcClient(url, user=user, password=password,
+                                             cookie_file=cookie_file) as client:  # fmt: skip
         with store.writer() as writer:
             store.refresh()
             m = store.manifest
@@ -83,6 +85,7 @@ def ingest_from_node(
                     progress(report.blocks_added, total, report.txs_added)
     store.refresh()
     report.seconds = time.monotonic() - started
+    report.compile_seconds = min(clock.seconds, report.seconds)
     tip = store.tip()
     report.tip_height, report.tip_hash = (tip["height"], tip["hash"]) if tip else (None, None)
     return report

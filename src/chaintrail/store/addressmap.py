@@ -21,11 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from chaintrail.errors import StoreError
+from chaintrail.kernels import interpreted
 from chaintrail.store import hashmap as hm
 
 KEY = 33
 KEYS_FILE = "addr_keys.bin"
 MAX_IDS = (1 << 32) - 1
+POINT_LOOKUPS = 4096  # up to this many keys: plain Python (~40 µs a key) beats starting numba (0.5-1.5 s)
 
 
 def map_keys(path: Path, n: int) -> np.ndarray:
@@ -124,8 +126,12 @@ def lookup(table: dict[str, np.ndarray], base: np.ndarray, tail: np.ndarray, key
     """Ids of (n,33) ``keys`` in a table whose keys are ``base`` then ``tail``; -1 if absent."""
     if keys.shape[0] == 0:
         return np.zeros(0, np.int64)
-    fps = hm.address_fingerprints(keys)
-    return hm.addr_lookup(table["slot"], base, base.shape[0], tail, fps, keys)
+    if keys.shape[0] > POINT_LOOKUPS:
+        fps = hm.address_fingerprints(keys)
+        return hm.addr_lookup(table["slot"], base, base.shape[0], tail, fps, keys)
+    with interpreted():  # few keys: probing in Python beats starting numba (~0.5-1.5 s)
+        fps = hm.address_fingerprints(keys)
+        return hm.addr_lookup(table["slot"], base, base.shape[0], tail, fps, keys)
 
 
 def keys_file_ok(keys_path: Path, n: int) -> bool:

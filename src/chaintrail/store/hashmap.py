@@ -21,7 +21,8 @@ Callers grow a table (``grow_*``) before inserting past ``MAX_LOAD``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from chaintrail.kernels import helper, kernel
 
 MAX_LOAD = 0.9
 GROWTH = 1.3  # a grown table starts at load MAX_LOAD / GROWTH
@@ -36,7 +37,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _TYPE_MIX = np.uint64(0xD6E8FEB86659FD93)
 
 
-@njit(cache=True, inline="always")
+@helper
 def _le64(row: np.ndarray, start: int) -> np.uint64:
     v = np.uint64(0)
     for b in range(8):
@@ -44,12 +45,12 @@ def _le64(row: np.ndarray, start: int) -> np.uint64:
     return v
 
 
-@njit(cache=True, inline="always")
+@helper
 def _slot(h: np.uint64, cap: int) -> np.int64:
     return np.int64(((h >> np.uint64(32)) * np.uint64(cap)) >> np.uint64(32))
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def address_fingerprints(keys: np.ndarray) -> np.ndarray:
     """(n,33) address keys -> uint64 fingerprints (payload words and script type mixed)."""
     n = keys.shape[0]
@@ -78,7 +79,7 @@ def empty_address_table(capacity: int) -> dict[str, np.ndarray]:
     return {"slot": np.full(cap, EMPTY64, np.uint64)}
 
 
-@njit(cache=True, inline="always")
+@helper
 def _key_eq(kb, nb, kt, ident, keys, i) -> bool:  # type: ignore[no-untyped-def]
     if ident < nb:
         for j in range(33):
@@ -92,13 +93,13 @@ def _key_eq(kb, nb, kt, ident, keys, i) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-@njit(cache=True, inline="always")
+@helper
 def _ahome(v, cap):  # type: ignore[no-untyped-def]
     """Home slot of a stored slot value (or of ``fp << 32``): from its fingerprint bits."""
     return np.int64(((v >> np.uint64(32)) * np.uint64(cap)) >> np.uint64(32))
 
 
-@njit(cache=True, inline="always")
+@helper
 def _addr_find(t, kb, nb, kt, fp, keys, i) -> np.int64:  # type: ignore[no-untyped-def]
     """Slot holding ``keys[i]``, or ``-(slot + 1)`` where the probe stopped (absent)."""
     cap = t.shape[0]
@@ -122,7 +123,7 @@ def _addr_find(t, kb, nb, kt, fp, keys, i) -> np.int64:  # type: ignore[no-untyp
         d += 1
 
 
-@njit(cache=True, inline="always")
+@helper
 def _addr_place(t, s, v) -> None:  # type: ignore[no-untyped-def]
     """Robin Hood insert of slot value ``v`` starting at slot ``s`` (where the probe stopped)."""
     cap = t.shape[0]
@@ -143,7 +144,7 @@ def _addr_place(t, s, v) -> None:  # type: ignore[no-untyped-def]
     t[s] = v
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def addr_lookup(t, kb, nb, kt, fps, keys) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Ids of the keys (``fps`` their fingerprints), -1 where absent."""
     out = np.full(fps.shape[0], -1, np.int64)
@@ -154,7 +155,7 @@ def addr_lookup(t, kb, nb, kt, fps, keys) -> np.ndarray:  # type: ignore[no-unty
     return out
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def addr_assign(t, kb, nb, kt, fps, keys, valid, next_id):  # type: ignore[no-untyped-def]
     """Id of each valid key, inserting unseen ones with consecutive ids from ``next_id``
     (their keys are written to ``kt[id - nb]``: size it first).
@@ -184,7 +185,7 @@ def addr_assign(t, kb, nb, kt, fps, keys, valid, next_id):  # type: ignore[no-un
     return ids, first[:n_first]
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def addr_delete(t, kb, nb, kt, fps, keys) -> int:  # type: ignore[no-untyped-def]
     """Remove the given keys (backward-shift deletion); returns how many were present."""
     cap = t.shape[0]
@@ -204,7 +205,7 @@ def addr_delete(t, kb, nb, kt, fps, keys) -> int:  # type: ignore[no-untyped-def
     return removed
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _addr_rehash(t, values) -> None:  # type: ignore[no-untyped-def]
     cap = t.shape[0]
     for i in range(values.shape[0]):
@@ -249,22 +250,22 @@ def utxo_cols(table: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     return tuple(table[c] for c in UTXO_COLUMNS)
 
 
-@njit(cache=True, inline="always")
+@helper
 def _uhome(k0, vout, cap):  # type: ignore[no-untyped-def]
     return _slot((k0 ^ (np.uint64(vout) * _MIX)) * _MIX, cap)
 
 
-@njit(cache=True, inline="always")
+@helper
 def _chk(k1):  # type: ignore[no-untyped-def]
     return k1 >> np.uint64(VALUE_BITS)
 
 
-@njit(cache=True, inline="always")
+@helper
 def _uhome_of(t_k0, t_ov, s, cap):  # type: ignore[no-untyped-def]
     return _uhome(t_k0[s], np.uint32(t_ov[s] >> np.uint64(OUT_BITS)), cap)
 
 
-@njit(cache=True, inline="always")
+@helper
 def _utxo_find(t_k0, t_ov, t_vc, k0, chk, vout) -> np.int64:  # type: ignore[no-untyped-def]
     """Slot of (txid, vout), or ``-(slot + 1)`` where the probe stopped (absent)."""
     cap = t_ov.shape[0]
@@ -290,7 +291,7 @@ def _utxo_find(t_k0, t_ov, t_vc, k0, chk, vout) -> np.int64:  # type: ignore[no-
         d += 1
 
 
-@njit(cache=True, inline="always")
+@helper
 def _utxo_place(t_k0, t_ov, t_vc, t_addr, s, k0, ov, vc, addr) -> None:  # type: ignore[no-untyped-def]
     cap = t_ov.shape[0]
     d = s - _uhome(k0, np.uint32(ov >> np.uint64(OUT_BITS)), cap)
@@ -316,7 +317,7 @@ def _utxo_place(t_k0, t_ov, t_vc, t_addr, s, k0, ov, vc, addr) -> None:  # type:
     t_addr[s] = addr
 
 
-@njit(cache=True, inline="always")
+@helper
 def _utxo_put(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out, value, addr) -> int:  # type: ignore[no-untyped-def]
     """Insert or overwrite (a duplicate txid, BIP30, replaces the older output); 1 if new."""
     chk = _chk(k1)
@@ -333,7 +334,7 @@ def _utxo_put(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out, value, addr) -> int: 
     return 1
 
 
-@njit(cache=True, inline="always")
+@helper
 def _utxo_remove_slot(t_k0, t_ov, t_vc, t_addr, s) -> None:  # type: ignore[no-untyped-def]
     cap = t_ov.shape[0]
     while True:
@@ -348,7 +349,7 @@ def _utxo_remove_slot(t_k0, t_ov, t_vc, t_addr, s) -> None:  # type: ignore[no-u
     t_ov[s] = EMPTY64
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def utxo_spend_and_create(
     t_k0, t_ov, t_vc, t_addr,
     tx_coinbase, tx_in_start, tx_n_in, tx_out_start, tx_n_out, tx_k0, tx_k1,
@@ -385,7 +386,7 @@ def utxo_spend_and_create(
     return prev_out, prev_value, prev_addr, delta
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def utxo_put_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out, value, addr):  # type: ignore[no-untyped-def]
     """Insert/overwrite entries in order; returns how many were new."""
     new = 0
@@ -394,7 +395,7 @@ def utxo_put_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out, value, addr):  # 
     return new
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def utxo_remove_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out) -> int:  # type: ignore[no-untyped-def]
     """Remove entries whose key maps to exactly ``out``; returns how many were removed."""
     removed = 0
@@ -406,7 +407,7 @@ def utxo_remove_many(t_k0, t_ov, t_vc, t_addr, k0, k1, vout, out) -> int:  # typ
     return removed
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _utxo_rehash(t_k0, t_ov, t_vc, t_addr, k0, ov, vc, addr) -> None:  # type: ignore[no-untyped-def]
     cap = t_ov.shape[0]
     for i in range(k0.shape[0]):

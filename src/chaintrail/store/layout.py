@@ -97,15 +97,6 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def fsync_file(path: Path) -> None:
-    """Flush a file's contents to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write JSON to ``path`` via a fsynced temp file and ``os.replace``."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")

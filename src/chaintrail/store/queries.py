@@ -12,6 +12,7 @@ import numpy as np
 
 from chaintrail.chains.model import ScriptType
 from chaintrail.errors import NotFoundError
+from chaintrail.times import utc_iso
 
 
 class StoreReader(Protocol):
@@ -59,7 +60,7 @@ def block_info(store: StoreReader, ref: str | int) -> dict[str, Any]:
     d = dict(zip(names, rows[-1], strict=True))
     for k in ("hash", "prev_hash", "merkle_root"):
         d[k] = _hex(d[k])
-    return d
+    return {**dict(list(d.items())[:5]), "time_utc": utc_iso(d["time"]), **dict(list(d.items())[5:])}
 
 
 def tx_info(store: StoreReader, txid_hex: str) -> dict[str, Any]:
@@ -70,10 +71,10 @@ def tx_info(store: StoreReader, txid_hex: str) -> dict[str, Any]:
             "first_in_id, n_in, first_out_id, n_out")  # fmt: skip
     row = con.execute(f"SELECT {cols} FROM txs WHERE tx_id = ?", [tx_id]).fetchone()
     t = dict(zip([c.strip() for c in cols.split(",")], row, strict=True))
-    block_hash = con.execute(
-        "SELECT hash FROM blocks WHERE first_tx_id <= ? AND first_tx_id + tx_count > ?",
+    block_hash, block_time = con.execute(
+        "SELECT hash, time FROM blocks WHERE first_tx_id <= ? AND first_tx_id + tx_count > ?",
         [tx_id, tx_id],
-    ).fetchone()[0]
+    ).fetchone()
     ins = con.execute(
         "SELECT prev_out_id, prev_txid, prev_vout, value, address_id FROM inputs "
         "WHERE in_id >= ? AND in_id < ? ORDER BY in_id",
@@ -123,6 +124,8 @@ def tx_info(store: StoreReader, txid_hex: str) -> dict[str, Any]:
         "wtxid": _hex(t["wtxid"]),
         "height": t["height"],
         "block_hash": _hex(block_hash),
+        "time": block_time,
+        "time_utc": utc_iso(block_time),
         "coinbase": t["coinbase"],
         "segwit": t["segwit"],
         "size": t["size"],
@@ -163,3 +166,40 @@ def address_info(store: StoreReader, address: str) -> dict[str, Any]:
         "first_seen_height": a[2],
         "last_seen_height": last,
     }
+
+
+def address_flows_by_day(store: StoreReader, address_id: int) -> list[tuple[int, int, int]]:
+    """(UTC day number, satoshis received, satoshis sent) of an address, per day it moved
+    value (what fiat totals at the time of each movement are summed from)."""
+    return store.con().execute(
+        """WITH x AS (
+             SELECT tx_id, value AS received, 0 AS sent FROM outputs WHERE address_id = $1
+             UNION ALL SELECT tx_id, 0, value FROM inputs WHERE address_id = $1)
+           SELECT b.time // 86400 AS day, sum(received)::BIGINT, sum(sent)::BIGINT
+           FROM x JOIN txs t ON t.tx_id = x.tx_id JOIN blocks b ON b.height = t.height
+           GROUP BY day ORDER BY day""",
+        [address_id],
+    ).fetchall()
+
+
+def address_txs(store: StoreReader, address_id: int, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """(number of txs, one page of them, newest first) of an address: txid, height, block time
+    (unix and UTC), satoshis received and sent in each."""
+    con = store.con()
+    body = """WITH x AS (
+             SELECT tx_id, value AS received, 0 AS sent FROM outputs WHERE address_id = $1
+             UNION ALL SELECT tx_id, 0, value FROM inputs WHERE address_id = $1)"""
+    total = con.execute(body + " SELECT count(DISTINCT tx_id) FROM x", [address_id]).fetchone()[0]
+    rows = con.execute(
+        body + """ SELECT x.tx_id, any_value(t.height), any_value(b.time), sum(received)::BIGINT,
+                      sum(sent)::BIGINT
+           FROM x JOIN txs t ON t.tx_id = x.tx_id JOIN blocks b ON b.height = t.height
+           GROUP BY x.tx_id ORDER BY x.tx_id DESC LIMIT $2 OFFSET $3""",
+        [address_id, limit, offset],
+    ).fetchall()
+    txids = store.txids_hex([r[0] for r in rows]) if rows else []
+    return int(total), [
+        {"txid": txid, "height": r[1], "time": r[2], "time_utc": utc_iso(r[2]), "received": r[3],
+         "sent": r[4], "net": r[3] - r[4]}
+        for txid, r in zip(txids, rows, strict=True)
+    ]  # fmt: skip

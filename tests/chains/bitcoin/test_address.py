@@ -8,11 +8,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chaintrail.chains.bitcoin.address import (
+    _mask_by_kernel,
     address_key_to_string,
     address_string_to_key,
     encode_address_keys,
+    valid_address_mask,
 )
-from chaintrail.chains.bitcoin.encoding import b58check_encode, segwit_encode
+from chaintrail.chains.bitcoin.encoding import (
+    Bech32Variant,
+    b58check_encode,
+    bech32_encode,
+    convertbits,
+    segwit_encode,
+)
 from chaintrail.chains.model import ScriptType
 from chaintrail.errors import AddressError
 
@@ -91,3 +99,53 @@ def test_vectorised_encoding_matches_the_reference_encoders(rows) -> None:
 def test_leading_zero_hash_keeps_leading_ones() -> None:
     key = bytes([ScriptType.P2PKH]) + bytes(32)
     assert address_key_to_string(key) == "1111111111111111111114oLvT2"
+
+
+def _accepts(text: str) -> bool:
+    try:
+        address_string_to_key(text)
+    except AddressError:
+        return False
+    return True
+
+
+_payload = st.binary(min_size=20, max_size=20)
+_program = st.binary(min_size=2, max_size=40)
+_near_addresses = st.one_of(
+    _payload.map(lambda h: b58check_encode(b"\x00" + h)),
+    _payload.map(lambda h: b58check_encode(b"\x05" + h)),
+    st.tuples(st.integers(0, 255), st.binary(min_size=19, max_size=22)).map(
+        lambda vh: b58check_encode(bytes([vh[0]]) + vh[1])),
+    st.tuples(st.integers(0, 16), _program, st.sampled_from(list(Bech32Variant))).map(
+        lambda t: bech32_encode("bc", [t[0], *convertbits(t[1], 8, 5, True)], t[2])),
+    st.tuples(st.sampled_from(["bc", "tb", "bcrt", "b"]), st.lists(st.integers(0, 31), max_size=70),
+              st.sampled_from(list(Bech32Variant))).map(
+        lambda t: bech32_encode(t[0], t[1], t[2])),
+    st.sampled_from(MAINNET),
+)  # fmt: skip
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> str:
+    text = draw(_near_addresses)
+    how = draw(st.sampled_from(["keep", "upper", "flip", "drop", "swapcase1"]))
+    if how == "upper":
+        return text.upper()
+    if how == "flip" and text:
+        i = draw(st.integers(0, len(text) - 1))
+        return text[:i] + draw(st.characters(codec="ascii")) + text[i + 1 :]
+    if how == "drop" and text:
+        i = draw(st.integers(0, len(text) - 1))
+        return text[:i] + text[i + 1 :]
+    if how == "swapcase1" and text:
+        i = draw(st.integers(0, len(text) - 1))
+        return text[:i] + text[i].swapcase() + text[i + 1 :]
+    return text
+
+
+@settings(max_examples=400, deadline=None)  # the first example compiles the numba kernel (seconds on a busy machine)
+@given(texts=st.lists(st.one_of(_mutated(), st.text(max_size=100)), min_size=1, max_size=20))
+def test_vectorised_validity_is_the_codec_verdict(texts: list[str]) -> None:
+    verdicts = [_accepts(t) for t in texts]
+    assert _mask_by_kernel(texts).tolist() == verdicts  # the kernel used past FEW_ADDRESSES
+    assert valid_address_mask(texts).tolist() == verdicts

@@ -23,6 +23,7 @@ from chaintrail.api.fields import require_address
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.budget import Meter
 from chaintrail.errors import NotFoundError, UsageError
+from chaintrail.intel.coverage import attribution_warnings
 from chaintrail.intel.offchain import add_link, neighbourhood
 from chaintrail.intel.store import intel_path
 from chaintrail.intel.taxonomy import load_taxonomy
@@ -99,7 +100,8 @@ def risk(ctx, currency: str, address: str, hops: int, meter: Meter) -> dict:  # 
         else {}
     )
     score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
-    return {"address": address, **asdict(score), "budget": meter.report()}
+    warnings = attribution_warnings(ctx.store_dir, tc.tags is not None)
+    return {"address": address, **asdict(score), "warnings": warnings, "budget": meter.report()}
 
 
 def heuristics(ctx, currency: str, tx_hash: str) -> dict:  # noqa: ANN001

@@ -20,12 +20,12 @@ import numpy as np
 
 from chaintrail.analysis.clustering import load_clusters
 from chaintrail.analysis.trace_store import TraceContext
-from chaintrail.api.rates import DAY, DailyRates
 from chaintrail.api.services.addrindex import AddressActivity, load_or_build
 from chaintrail.chains.bitcoin.address import address_string_to_key
 from chaintrail.chains.model import hash_to_hex
 from chaintrail.errors import NotFoundError, ValidationError
 from chaintrail.intel.tracing import open_trace_context
+from chaintrail.rates import DAY, DailyRates
 from chaintrail.store import ChainStore
 from chaintrail.store.cache import fixed_column, numpy_column
 from chaintrail.store.indexes import AddressIdIndex, TxIndex

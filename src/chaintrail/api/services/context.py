@@ -27,11 +27,11 @@ import numpy as np
 
 from chaintrail.analysis.cluster_state import DERIVED_NAME, STATE_FILE
 from chaintrail.analysis.trace_models import TraceParams
-from chaintrail.api.rates import DailyRates, shipped_rates
 from chaintrail.api.services.addresses import flows
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.errors import NotFoundError, StoreError
 from chaintrail.intel.database import IntelDatabase, intel_path
+from chaintrail.rates import DailyRates, shipped_rates
 from chaintrail.store import ChainStore
 from chaintrail.store.layout import MANIFEST
 
@@ -152,7 +152,10 @@ class ServiceContext:
         threading.Thread(target=build, name="chaintrail-view", daemon=True).start()
 
     def warm(self) -> None:
-        """Build every in-memory index now (what the first request would otherwise pay)."""
+        """Build every in-memory index now (what the first request would otherwise pay); nothing
+        to do for a hub served without a chain store."""
+        if not (self.store_dir / MANIFEST).exists():
+            return
         view = self.chain(SERVED[0])
         view.clusters()
         tc = view.trace_context()

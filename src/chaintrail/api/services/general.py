@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
 from chaintrail import __version__
 from chaintrail.api.services.context import SERVED
 from chaintrail.api.services.tags import _rows
-from chaintrail.errors import ChaintrailError
+from chaintrail.store.prefix import PrefixIndex
+
+MIN_PREFIX = 4  # shorter prefixes match too much to be a search
 
 
 def stats(ctx) -> dict:  # noqa: ANN001
@@ -47,23 +50,19 @@ def stats(ctx) -> dict:  # noqa: ANN001
 
 
 def search(ctx, q: str, currency: str | None, limit: int) -> dict:  # noqa: ANN001
-    """Exact address / txid matches, txid prefixes (hex >= 8 chars), labels and actors by prefix."""
+    """Addresses and txids starting with ``q`` (at least 4 characters, as GraphSense's search),
+    labels and actors by prefix."""
     q = q.strip()
     currencies = []
     for cur in SERVED if currency is None else [ctx.check_currency(currency)]:
         view = ctx.chain(cur)
         addresses: list[str] = []
         txs: list[str] = []
-        try:
-            view.address_id(q)
-            addresses.append(q)
-        except ChaintrailError:
-            pass
-        if len(q) == 64:
-            try:
-                txs.append(view.tx_hash(view.tx_id(q)))
-            except ChaintrailError:
-                pass
+        if len(q) >= MIN_PREFIX:
+            store = view.store
+            index = PrefixIndex(Path(store.root), view.manifest)
+            addresses = index.address_ids(q, limit, store.address_strings)
+            txs = index.txids(q, limit, store.txids_hex)
         currencies.append({"currency": cur, "addresses": addresses, "txs": txs})
     like = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     labels = [

@@ -5,83 +5,29 @@
   the same as one offsets + bytes buffer (for Arrow columns at ingest volumes);
 * :func:`address_string_to_key` — parse user input, raising :class:`AddressError` that says
   what is wrong (checksum, prefix, length, case, network);
-* :func:`script_to_address` — convenience: scriptPubKey bytes to address text.
+* :func:`valid_address_mask` — the same verdict for many strings at once (imports).
+
+Parsing is plain Python (no numba at import: a lookup of one typed address never starts it);
+the vectorised functions run the kernels of :mod:`address_kernels`, imported on first use.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from chaintrail.chains.bitcoin import params
-from chaintrail.chains.bitcoin.encoding import (
-    BECH32_CONST,
-    BECH32M_CONST,
-    b58check_decode,
-    b58check_into,
-    segwit_decode,
-    segwit_into,
-)
-from chaintrail.chains.bitcoin.script import (
-    T_P2PKH,
-    T_P2SH,
-    T_P2TR,
-    T_P2WPKH,
-    T_P2WSH,
-    classify_script,
-)
+from chaintrail.chains.bitcoin.encoding import BECH32_MAX_LEN, b58check_decode, segwit_decode
 from chaintrail.chains.model import ADDR_KEY_LEN, ScriptType
 from chaintrail.errors import AddressError
 
-MAX_ADDRESS_LEN = 64  # a P2WSH/P2TR address is 62 characters
 _HRP = np.frombuffer(params.BECH32_HRP.encode(), dtype=np.uint8).copy()
 
 
-@njit(cache=True, inline="always")
-def _encode_one(keys, r, hrp, out, orow, state, block, w, tmp, payload):  # type: ignore[no-untyped-def]
-    """Encode ``keys[r]`` into ``out[orow]``; returns its length (0: no address)."""
-    t = keys[r, 0]
-    if t == T_P2PKH or t == T_P2SH:
-        payload[0] = 0x00 if t == T_P2PKH else 0x05
-        for i in range(20):
-            payload[1 + i] = keys[r, 1 + i]
-        return b58check_into(payload, 21, state, block, w, tmp, out, orow)
-    if t == T_P2WPKH:
-        return segwit_into(hrp, 0, keys[r], 1, 20, BECH32_CONST, out, orow)
-    if t == T_P2WSH:
-        return segwit_into(hrp, 0, keys[r], 1, 32, BECH32_CONST, out, orow)
-    if t == T_P2TR:
-        return segwit_into(hrp, 1, keys[r], 1, 32, BECH32M_CONST, out, orow)
-    return 0
+def _kernels():  # type: ignore[no-untyped-def]
+    # heavy optional dependency: the kernels import numba; loaded when keys are first encoded
+    from chaintrail.chains.bitcoin import address_kernels
 
-
-@njit(cache=True, nogil=True)
-def _encode_keys_kernel(keys, hrp, out, lens):  # type: ignore[no-untyped-def]
-    state = np.zeros(10, np.int64)
-    block = np.zeros(64, np.uint8)
-    w = np.zeros(80, np.int64)
-    tmp = np.zeros(32, np.uint8)
-    payload = np.zeros(21, np.uint8)
-    for r in range(keys.shape[0]):
-        lens[r] = _encode_one(keys, r, hrp, out, r, state, block, w, tmp, payload)
-
-
-@njit(cache=True, nogil=True)
-def _encode_keys_flat_kernel(keys, hrp, data, offsets):  # type: ignore[no-untyped-def]
-    state = np.zeros(10, np.int64)
-    block = np.zeros(64, np.uint8)
-    w = np.zeros(80, np.int64)
-    tmp = np.zeros(32, np.uint8)
-    payload = np.zeros(21, np.uint8)
-    row = np.zeros((1, MAX_ADDRESS_LEN), np.uint8)
-    pos = 0
-    offsets[0] = 0
-    for r in range(keys.shape[0]):
-        n = _encode_one(keys, r, hrp, row, 0, state, block, w, tmp, payload)
-        for i in range(n):
-            data[pos + i] = row[0, i]
-        pos += n
-        offsets[r + 1] = pos
+    return address_kernels
 
 
 def encode_address_keys_flat(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,9 +42,11 @@ def encode_address_keys_flat(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"expected an (n, {ADDR_KEY_LEN}) uint8 array, got {keys.shape}")
     n = keys.shape[0]
     offsets = np.zeros(n + 1, np.int32)
-    data = np.empty(max(1, n * MAX_ADDRESS_LEN), np.uint8)
-    if n:
-        _encode_keys_flat_kernel(keys, _HRP, data, offsets)
+    if n == 0:
+        return offsets, np.zeros(0, np.uint8)
+    k = _kernels()
+    data = np.empty(n * k.MAX_ADDRESS_LEN, np.uint8)
+    k.encode_keys_flat_kernel(keys, _HRP, data, offsets)
     return offsets, data[: int(offsets[-1])]
 
 
@@ -113,10 +61,11 @@ def encode_address_keys(keys: np.ndarray) -> list[str | None]:
     n = keys.shape[0]
     if n == 0:
         return []
-    out = np.zeros((n, MAX_ADDRESS_LEN), np.uint8)
+    k = _kernels()
+    out = np.zeros((n, k.MAX_ADDRESS_LEN), np.uint8)
     lens = np.zeros(n, np.int64)
-    _encode_keys_kernel(keys, _HRP, out, lens)
-    texts: list[str | None] = out.view(f"S{MAX_ADDRESS_LEN}").ravel().astype(str).tolist()
+    k.encode_keys_kernel(keys, _HRP, out, lens)
+    texts: list[str | None] = out.view(f"S{k.MAX_ADDRESS_LEN}").ravel().astype(str).tolist()
     for i in np.flatnonzero(lens == 0).tolist():
         texts[i] = None
     return texts
@@ -153,9 +102,9 @@ def address_string_to_key(text: str) -> bytes:
     if hrp == params.BECH32_HRP:
         version, program = segwit_decode(params.BECH32_HRP, text)
         if version == 0:
-            return _key(T_P2WPKH if len(program) == 20 else T_P2WSH, program)
+            return _key(ScriptType.P2WPKH if len(program) == 20 else ScriptType.P2WSH, program)
         if version == 1 and len(program) == 32:
-            return _key(T_P2TR, program)
+            return _key(ScriptType.P2TR, program)
         raise AddressError(
             f"witness v{version} program of {len(program)} bytes: valid, but no "
             "address type is assigned to it yet (only v0 and v1 taproot)",
@@ -169,9 +118,9 @@ def address_string_to_key(text: str) -> bytes:
         )
     version = payload[0]
     if version == params.P2PKH_VERSION:
-        return _key(T_P2PKH, payload[1:])
+        return _key(ScriptType.P2PKH, payload[1:])
     if version == params.P2SH_VERSION:
-        return _key(T_P2SH, payload[1:])
+        return _key(ScriptType.P2SH, payload[1:])
     if version in (params.TESTNET_P2PKH_VERSION, params.TESTNET_P2SH_VERSION):
         raise AddressError(
             "testnet address; chaintrail reads Bitcoin mainnet (prefix 1 or 3)", source=src
@@ -181,12 +130,33 @@ def address_string_to_key(text: str) -> bytes:
     )
 
 
-def script_to_address(script: bytes) -> str | None:
-    """Address text a scriptPubKey pays to (P2PK shown as its P2PKH), or ``None``."""
-    _, key = classify_script(script)
-    return address_key_to_string(key)
+FEW_ADDRESSES = 4096  # up to this many: the codec (~20 µs an address) beats starting numba
 
 
-def key_script_type(key: bytes) -> ScriptType | None:
-    """ScriptType an address key is shown as, or ``None`` for the no-address key."""
-    return ScriptType(key[0]) if key[0] != 0xFF else None
+def _accepted(text: str) -> bool:
+    try:
+        address_string_to_key(text)
+    except AddressError:
+        return False
+    return True
+
+
+def valid_address_mask(addresses: list[str]) -> np.ndarray:
+    """``bool`` per string: would :func:`address_string_to_key` accept it? One kernel pass over
+    all of them (checksums included), for imports of many thousands of addresses."""
+    if len(addresses) <= FEW_ADDRESSES:  # the codec itself: faster than starting numba
+        return np.array([_accepted(a) for a in addresses], np.bool_)
+    return _mask_by_kernel(addresses)
+
+
+def _mask_by_kernel(addresses: list[str]) -> np.ndarray:
+    """:func:`valid_address_mask` in one numba kernel pass."""
+    n = len(addresses)
+    ok = np.zeros(n, np.bool_)
+    enc = [a.encode("ascii", "replace") for a in addresses]
+    lens = np.array([len(e) if len(e) <= BECH32_MAX_LEN else 0 for e in enc], np.int64)
+    text = np.array([e[:BECH32_MAX_LEN] for e in enc], dtype=f"S{BECH32_MAX_LEN}")
+    text = text.view(np.uint8).reshape(n, BECH32_MAX_LEN)
+    k = _kernels()
+    k.valid_addresses_kernel(text, lens, _HRP, k.B58_INDEX, k.BECH32_INDEX, ok)
+    return ok

@@ -1,19 +1,21 @@
-"""Base58Check (legacy addresses), bech32 (BIP173) and bech32m (BIP350) codecs.
+"""Base58Check (legacy addresses), bech32 (BIP173) and bech32m (BIP350) codecs: the one place
+their alphabets, checksums and rules live.
 
 Python functions encode/decode one value and raise :class:`AddressError` naming the value and
-what is wrong. The ``*_into`` numba kernels encode into a character row for the vectorised
-address encoder in :mod:`chaintrail.chains.bitcoin.address`.
+what is wrong. The vectorised kernels in :mod:`chaintrail.chains.bitcoin.address_kernels` use
+the alphabets and :func:`polymod_step` from here. No numba at import: parsing one address typed
+by a user never starts it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from enum import Enum
 
 import numpy as np
-from numba import njit
 
-from chaintrail.chains.bitcoin.hashing import sha256d, sha256d_into
 from chaintrail.errors import AddressError
+from chaintrail.kernels import helper
 
 B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
@@ -21,7 +23,7 @@ B58_ALPHABET_BYTES = np.frombuffer(B58_ALPHABET.encode(), dtype=np.uint8).copy()
 
 BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 BECH32_CHARSET_BYTES = np.frombuffer(BECH32_CHARSET.encode(), dtype=np.uint8).copy()
-_BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 BECH32_CONST = 1
 BECH32M_CONST = 0x2BC830A3
 BECH32_MAX_LEN = 90
@@ -65,9 +67,14 @@ def b58decode(text: str) -> bytes:
     return b"\x00" * n_zeros + body
 
 
+def b58check_checksum(payload: bytes) -> bytes:
+    """The 4 checksum bytes Base58Check appends: the start of the payload's double SHA-256."""
+    return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+
+
 def b58check_encode(payload: bytes) -> str:
-    """Base58Check text: payload followed by the first 4 bytes of its double SHA-256."""
-    return b58encode(payload + sha256d(payload)[:4])
+    """Base58Check text: payload followed by :func:`b58check_checksum`."""
+    return b58encode(payload + b58check_checksum(payload))
 
 
 def b58check_decode(text: str) -> bytes:
@@ -78,7 +85,7 @@ def b58check_decode(text: str) -> bytes:
             "too short for Base58Check (needs the 4-byte checksum)", source=repr(text)
         )
     payload, check = raw[:-4], raw[-4:]
-    if sha256d(payload)[:4] != check:
+    if b58check_checksum(payload) != check:
         raise AddressError("bad Base58Check checksum (mistyped address?)", source=repr(text))
     return payload
 
@@ -86,14 +93,21 @@ def b58check_decode(text: str) -> bytes:
 # ---------------------------------------------------------------- bech32 / bech32m
 
 
+@helper
+def polymod_step(chk: int, v: int) -> int:
+    """One step of the bech32 checksum (BIP173 ``bech32_polymod``) over the 5-bit value ``v``."""
+    top = chk >> 25
+    chk = ((chk & 0x1FFFFFF) << 5) ^ v
+    for i in range(5):
+        if (top >> i) & 1:
+            chk ^= BECH32_GEN[i]
+    return chk
+
+
 def _polymod(values: list[int]) -> int:
     chk = 1
     for v in values:
-        top = chk >> 25
-        chk = ((chk & 0x1FFFFFF) << 5) ^ v
-        for i in range(5):
-            if (top >> i) & 1:
-                chk ^= _BECH32_GEN[i]
+        chk = polymod_step(chk, v)
     return chk
 
 
@@ -205,103 +219,3 @@ def segwit_decode(hrp: str, text: str) -> tuple[int, bytes]:
             source=src,
         )
     return version, program
-
-
-# ---------------------------------------------------------------- numba kernels
-
-
-@njit(cache=True)
-def b58check_into(payload, n, state, block, w, tmp, out, row):  # type: ignore[no-untyped-def]
-    """Base58Check-encode ``payload[:n]`` (n <= 60) into ``out[row]``; returns the length."""
-    sha256d_into(state, block, w, payload, 0, n, tmp, 0)
-    full = np.empty(n + 4, np.uint8)
-    for i in range(n):
-        full[i] = payload[i]
-    for i in range(4):
-        full[n + i] = tmp[i]
-    total = n + 4
-    zeros = 0
-    while zeros < total and full[zeros] == 0:
-        zeros += 1
-    digits = np.zeros(total * 138 // 100 + 2, np.int64)
-    ndig = 0
-    for i in range(zeros, total):
-        carry = np.int64(full[i])
-        for j in range(ndig):
-            carry += digits[j] << 8
-            digits[j] = carry % 58
-            carry //= 58
-        while carry > 0:
-            digits[ndig] = carry % 58
-            ndig += 1
-            carry //= 58
-    k = 0
-    for _ in range(zeros):
-        out[row, k] = B58_ALPHABET_BYTES[0]
-        k += 1
-    for j in range(ndig - 1, -1, -1):
-        out[row, k] = B58_ALPHABET_BYTES[digits[j]]
-        k += 1
-    return k
-
-
-@njit(cache=True)
-def _polymod_step(chk: int, v: int) -> int:
-    top = chk >> 25
-    chk = ((chk & 0x1FFFFFF) << 5) ^ v
-    if top & 1:
-        chk ^= 0x3B6A57B2
-    if top & 2:
-        chk ^= 0x26508E6D
-    if top & 4:
-        chk ^= 0x1EA119FA
-    if top & 8:
-        chk ^= 0x3D4233DD
-    if top & 16:
-        chk ^= 0x2A1462B3
-    return chk
-
-
-@njit(cache=True)
-def segwit_into(hrp, version, prog, start, n, const, out, row):  # type: ignore[no-untyped-def]
-    """Encode witness program ``prog[start:start+n]`` with lower-case ``hrp`` (uint8) into
-    ``out[row]`` using checksum constant ``const``; returns the length."""
-    data = np.empty(1 + (n * 8 + 4) // 5, np.int64)
-    data[0] = version
-    nd = 1
-    acc = 0
-    bits = 0
-    for i in range(n):
-        acc = ((acc << 8) | np.int64(prog[start + i])) & 0xFFFFFF
-        bits += 8
-        while bits >= 5:
-            bits -= 5
-            data[nd] = (acc >> bits) & 31
-            nd += 1
-    if bits:
-        data[nd] = (acc << (5 - bits)) & 31
-        nd += 1
-    chk = 1
-    for c in hrp:
-        chk = _polymod_step(chk, np.int64(c) >> 5)
-    chk = _polymod_step(chk, 0)
-    for c in hrp:
-        chk = _polymod_step(chk, np.int64(c) & 31)
-    for i in range(nd):
-        chk = _polymod_step(chk, data[i])
-    for _ in range(6):
-        chk = _polymod_step(chk, 0)
-    chk ^= const
-    k = 0
-    for c in hrp:
-        out[row, k] = c
-        k += 1
-    out[row, k] = 0x31  # '1'
-    k += 1
-    for i in range(nd):
-        out[row, k] = BECH32_CHARSET_BYTES[data[i]]
-        k += 1
-    for i in range(6):
-        out[row, k] = BECH32_CHARSET_BYTES[(chk >> (5 * (5 - i))) & 31]
-        k += 1
-    return k
