@@ -30,7 +30,8 @@ def app_from_env() -> FastAPI:
     raw = json.loads(os.environ[ENV])
     warm = raw.pop("warm", False)
     raw["store_dir"] = Path(raw["store_dir"])
-    raw["budgets"] = {role: Budget(**b) for role, b in raw["budgets"].items()}
+    if "budgets" in raw:  # absent: every role gets the default budget
+        raw["budgets"] = {role: Budget(**b) for role, b in raw["budgets"].items()}
     app = create_app(ApiSettings(**raw))
     if warm:  # build the in-memory indexes before the first request, not during it
         app.state.ctx.warm()
