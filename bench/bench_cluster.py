@@ -9,7 +9,10 @@ Prints inputs/s of the numba union-find (forest + min-id labels), scipy's
 ``connected_components`` (CSR build included) and networkx's ``connected_components`` over the
 same edges (first input address -- every other input address of each non-CoinJoin tx); networkx
 runs on a prefix of the edges when there are more than ``--nx-edges`` and is extrapolated
-linearly (said so in the output). Also bytes of union-find state per address.
+linearly (said so in the output). Also bytes of union-find state per address, the whole
+clustering with the default change set beside multi-input alone (same run), and
+``cluster-info``'s evidence split (multi-input components + change links) of the largest
+cluster and of a typical user-sized one.
 """
 
 from __future__ import annotations
@@ -156,7 +159,44 @@ def main(argv: list[str] | None = None) -> int:
         f"networkx connected_components: {t_nx_full:.2f} s ({note}) = "
         f"{n_inputs / t_nx_full / 1e6:.3f} M inputs/s; ours is {t_nx_full / best:.0f}x faster"
     )
+    _whole_run(arrays)
     return 0
+
+
+def _whole_run(arrays) -> None:  # type: ignore[no-untyped-def]
+    """cluster_arrays with the default set beside multi-input alone; evidence of two clusters."""
+    from chaintrail.analysis.cluster_evidence import cluster_evidence
+    from chaintrail.analysis.clustering import DEFAULT_HEURISTICS, cluster_arrays
+
+    cluster_arrays(arrays, "multi-input")  # warm every kernel once
+    t0 = time.perf_counter()
+    base = cluster_arrays(arrays, "multi-input")
+    t_mi = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    state = cluster_arrays(arrays, DEFAULT_HEURISTICS)
+    t_def = time.perf_counter() - t0
+    print(
+        f"cluster_arrays, multi-input alone (detectors + union-find + labels): {t_mi:.2f} s; "
+        f"default change set (incl. sender-cluster filters and guards): {t_def:.2f} s "
+        f"({t_def / t_mi:.1f}x; {state.meta['counts']['change_merges']:,} change merges, "
+        f"{state.refused.num_rows:,} refused)"
+    )
+    del base
+    labels = np.asarray(state.labels)
+    ids, sizes = np.unique(labels, return_counts=True)
+    typical = ids[(sizes >= 20) & (sizes <= 200)]
+    for name, cid in (("largest", int(ids[np.argmax(sizes)])),
+                      ("user-sized", int(typical[0]) if typical.size else -1)):  # fmt: skip
+        if cid < 0:
+            continue
+        t0 = time.perf_counter()
+        ev = cluster_evidence(arrays, labels, state.verdict, state.links,
+                              list(state.meta["change_levels"]),
+                              state.refused.column("tx_id").to_numpy(), cid)  # fmt: skip
+        print(
+            f"cluster evidence, {name} cluster ({ev.size:,} addresses, "
+            f"{len(ev.components):,} multi-input components): {time.perf_counter() - t0:.3f} s"
+        )
 
 
 if __name__ == "__main__":

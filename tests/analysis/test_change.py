@@ -246,12 +246,12 @@ def tiny_chain(tmp_path_factory):
 @pytest.mark.parametrize(
     ("expr", "min_judged"),
     [
-        ("client_fingerprint", 2000),
+        ("client_fingerprint", 1800),
         ("power_of_ten", 50),
-        ("fresh_address&address_type&few_outputs", 2500),
-        ("fingerprint_exclusion", 3000),
-        ("client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs", 4000),
-        (DEFAULT_CHANGE, 4500),
+        ("fresh_address&address_type&few_outputs", 3000),
+        ("fingerprint_exclusion", 2500),
+        ("client_fingerprint>power_of_ten>fresh_address&address_type&few_outputs", 3800),
+        (DEFAULT_CHANGE, 4000),
     ],
 )
 def test_heuristics_pick_the_true_change_on_the_tiny_chain(tiny_chain, expr, min_judged) -> None:

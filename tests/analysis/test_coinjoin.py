@@ -88,3 +88,36 @@ def test_verdict_names_and_coinbase() -> None:
     arrays = build([coinbase(0)], {0: ScriptType.P2PKH})
     assert cj.detect_coinjoins(arrays).tolist() == [0]
     assert cj.detect_coinjoins(arrays).dtype == np.uint8
+
+
+def test_payjoin_shaped_payments_are_kept_out_of_merges_round_payments_are_not() -> None:
+    """Two input addresses, two outputs, one script type, no round amount: PayJoin-shaped,
+    multi-input must not merge it (a receiver's coin may be among the inputs). A round
+    payment, a third output or a second script type make it an ordinary payment."""
+    funding = _funded(2, 3_000_000)
+    shaped = Tx(ins=[(0, 0), (1, 0)], outs=[(200, 4_123_456), (201, 1_870_000 - 1)])
+    verdict = _verdict_of_last(funding + [shaped])
+    assert verdict == cj.PAYJOIN_LIKE and verdict & cj.MERGE_BLOCKING
+    assert not verdict & cj.MIXES  # tracing treats it as an ordinary tx
+    round_pay = Tx(ins=[(0, 0), (1, 0)], outs=[(200, 4_000_000), (201, 1_990_000 - 1)])
+    assert _verdict_of_last(funding + [round_pay]) == 0
+    three = Tx(ins=[(0, 0), (1, 0)], outs=[(200, 4_123_456), (201, 1_000_001), (202, 869_999)])
+    assert _verdict_of_last(funding + [three]) == 0
+    mixed_types = {200: ScriptType.P2TR}
+    assert _verdict_of_last(funding + [shaped], mixed_types) == 0
+    one_address = [coinbase(100, 3_000_000), coinbase(100, 3_000_000)]
+    assert _verdict_of_last(one_address + [shaped]) == 0  # one address: one owner
+
+
+def test_multiparty_round_with_more_equal_outputs_than_inputs() -> None:
+    """A WabiSabi-like round of 6 participants whose denominations repeat more often than
+    there are inputs (equal_output's 'no more equal outputs than inputs' misses it)."""
+    funding = _funded(6, 50_000_000)
+    outs = [(300 + k, 5_000_000) for k in range(40)] + [(400 + k, 2_000_000) for k in range(12)]
+    outs += [(500 + k, 1_234_567 + k) for k in range(6)]
+    verdict = _verdict_of_last(funding + [Tx(ins=[(i, 0) for i in range(6)], outs=outs)])
+    assert verdict & cj.MULTIPARTY and verdict & cj.MIXES
+    assert not verdict & cj.EQUAL_OUTPUT and not verdict & cj.WASABI2
+    # an exchange batch from two hot-wallet coins is not many parties
+    batch = Tx(ins=[(0, 0), (1, 0)], outs=[(600 + k, 1_000_000) for k in range(8)])
+    assert not _verdict_of_last(_funded(2, 50_000_000) + [batch]) & cj.MULTIPARTY

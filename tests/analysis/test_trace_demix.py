@@ -103,3 +103,134 @@ def test_an_ambiguous_toxic_change_is_settled_by_what_the_party_spends_it_with()
     assert rule_of["a30"] == ["toxic_change"] and "a31" not in rule_of
     ex = next(t for t in res.terminals if t.address == f"a{EXCHANGE}")
     assert ex.amount == pytest.approx(2_520_000, rel=0.01)
+
+
+PREMIX = 1_000_100
+
+
+def _staged_whirlpool_chain():
+    """The party splits 3.2M into three premix coins (tx 3 after its coinbase at tx 0 and
+    the others' coinbases), each enters its own 5-coin mix next to four strangers' coins;
+    the party sweeps two postmix coins (stage 1), sweeps that with the third (stage 2) and
+    deposits; the strangers spend their postmix coins in ordinary payments."""
+    txs = [coinbase(PARTY, 3_200_000)]
+    txs += [coinbase(10 + k, PREMIX) for k in range(12)]  # strangers' premix coins
+    txs.append(Tx(ins=[(0, 0)], outs=[(1, PREMIX), (2, PREMIX), (3, PREMIX), (4, 190_000)]))
+    split = len(txs) - 1
+    party_out = []
+    for m in range(3):
+        ins = [(1 + 4 * m + k, 0) for k in range(4)]
+        ins.insert(m + 1, (split, m))
+        outs = [(100 + 5 * m + j, D) for j in range(5)]
+        txs.append(Tx(ins=ins, outs=outs))
+        party_out.append((len(txs) - 1, (2 * m + 1) % 5))  # not always the same position
+    stage1 = Tx(ins=[party_out[0], party_out[1]], outs=[(200, 1_995_000)])
+    txs.append(stage1)
+    stage2 = Tx(ins=[(len(txs) - 1, 0), party_out[2]], outs=[(201, 2_990_000)])
+    txs.append(stage2)
+    txs.append(Tx(ins=[(len(txs) - 1, 0)], outs=[(EXCHANGE, 2_985_000)]))
+    for m in range(3):
+        mix = split + 1 + m
+        for j in range(5):
+            if (mix, j) != party_out[m]:
+                txs.append(
+                    Tx(
+                        ins=[(mix, j)],
+                        outs=[(300 + 5 * m + j, 600_000), (400 + 5 * m + j, 399_000)],
+                    )
+                )
+    return build(txs)
+
+
+def _trace_params(chain, **kw):
+    stop = np.zeros(chain.n_addresses, bool)
+    stop[EXCHANGE] = True
+    tracer = Tracer(chain, stop_addr=stop)
+    params = TraceParams(stop_at_services=True, hops=8, **kw)
+    flow = tracer.run(tracer.seeds_for_addresses(np.array([PARTY]), params), params)
+    return build_result(flow, chain, NAMING)
+
+
+def test_staged_consolidation_across_mixes_follows_the_party():
+    """One coin per party per mix leaves no in-mix evidence; the party's consolidations of
+    coins from three of its mixes (the exit structure) single out its outputs."""
+    res = _trace_params(_staged_whirlpool_chain())
+    ex = next(t for t in res.terminals if t.address == f"a{EXCHANGE}")
+    assert ex.amount >= 0.95 * 3 * D * 2_985_000 / 3_000_000  # the mixed value, less fees
+    assert "demix:exit_consolidation" in ex.assumptions and "haircut" in ex.assumptions
+    assert ex.confidence == pytest.approx(0.8, abs=0.01)
+    strangers = sum(t.amount for t in res.terminals if t.address.startswith("a3"))
+    assert strangers < 0.01 * 3 * D
+
+
+def test_min_confidence_stops_at_weaker_links_and_reports_the_cut():
+    res = _trace_params(_staged_whirlpool_chain(), min_confidence=0.9)
+    assert not any(t.address == f"a{EXCHANGE}" for t in res.terminals)
+    cut = {c["reason"]: c for c in res.cut}
+    assert cut["min_confidence"]["value"] >= 0.95 * 3 * D
+
+
+def test_a_whale_in_a_round_gets_the_outputs_nobody_else_could_fund():
+    """WabiSabi-like round: the party brings 10 BTC, five others 0.3 BTC; the two outputs
+    larger than any other input are the party's (amount rule)."""
+    txs = [coinbase(PARTY, 10 * 100_000_000)] + [coinbase(10 + k, 30_000_000) for k in range(5)]
+    outs = [(20, 800_000_000), (21, 199_000_000)]
+    outs += [(30 + k, 20_000_000) for k in range(5)] + [(40 + k, 9_900_000) for k in range(5)]
+    txs.append(Tx(ins=[(k, 0) for k in range(6)], outs=outs))
+    txs.append(Tx(ins=[(6, 0), (6, 1)], outs=[(EXCHANGE, 998_900_000)]))
+    res = _trace_params(build(txs))
+    ex = next(t for t in res.terminals if t.address == f"a{EXCHANGE}")
+    assert ex.amount >= 0.99 * 998_900_000
+    rule_of = {e.target: e.rules for e in res.edges if e.source == f"a{PARTY}"}
+    assert rule_of["a20"] == ["amount"] and rule_of["a21"] == ["amount"]
+
+
+def _backward(chain, start_addr: int):
+    tracer = Tracer(chain)
+    params = TraceParams(direction="backward", hops=3)
+    flow = tracer.run(tracer.seeds_for_addresses(np.array([start_addr]), params), params)
+    return build_result(flow, chain, NAMING)
+
+
+def test_backward_through_a_round_a_whale_output_leads_to_the_whale():
+    txs = [coinbase(PARTY, 10 * 100_000_000)] + [coinbase(10 + k, 30_000_000) for k in range(5)]
+    outs = [(20, 800_000_000), (21, 199_000_000)]
+    outs += [(30 + k, 20_000_000) for k in range(5)] + [(40 + k, 9_900_000) for k in range(5)]
+    txs.append(Tx(ins=[(k, 0) for k in range(6)], outs=outs))
+    res = _backward(build(txs), 20)
+    by_addr = {t.address: t for t in res.terminals}
+    assert by_addr[f"a{PARTY}"].amount == 800_000_000
+    assert by_addr[f"a{PARTY}"].confidence == pytest.approx(0.9)
+    assert not any(f"a{10 + k}" in by_addr for k in range(5))
+
+
+def test_backward_a_postmix_coin_spent_with_the_toxic_change_leads_to_the_party():
+    chain = _mix_chain("cospend")
+    res = _backward(chain, EXCHANGE)
+    party = next(t for t in res.terminals if t.address == f"a{PARTY}")
+    assert party.amount >= 0.99 * 1_490_000  # both the change and the postmix coin
+    assert "demix:cospend" in party.assumptions or "demix:toxic_change" in party.assumptions
+
+
+def test_a_budget_that_runs_out_among_the_mixes_ends_those_trails_there():
+    """The party's coins reach the mix at hop 1; the budget is cancelled just before that hop's
+    demixing, so the trails entering the mix end there as 'budget' and nothing is lost."""
+    from chaintrail.analysis.trace_models import EndReason
+    from chaintrail.budget import Budget
+
+    chain = _mix_chain("consolidate")
+    tracer = Tracer(chain)
+    params = TraceParams(demix=True, hops=4)
+    meter = Budget().start()
+
+    def cancel_at_hop_one(hop: int, hops: int, frontier: int) -> None:
+        if hop == 1:
+            meter.cancel()
+
+    seeds = tracer.seeds_for_addresses(np.array([PARTY]), params)
+    flow = tracer.run(seeds, params, meter=meter, progress=cancel_at_hop_one)
+    assert flow.budget is not None and flow.budget["cut"] == "cancelled"
+    stopped = flow.term_reason == EndReason.BUDGET
+    assert sorted(flow.term_out[stopped].tolist()) == sorted(seeds.out_ids.tolist())
+    assert flow.rec_out.size == 0 and flow.hops_done == 0  # nothing crossed the mix
+    assert flow.term_amt.sum() == seeds.amounts.sum()

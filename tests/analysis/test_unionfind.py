@@ -72,20 +72,55 @@ def test_guarded_change_merge_refuses_joining_two_large_sets() -> None:
     tx_in_start = np.array([0, 1], np.int64)
     tx_n_in = np.array([1, 1], np.int32)
     in_addr = np.array([0, 0], np.int32)
-    ref = (np.zeros(2, np.int64), np.zeros(2, np.int32), np.zeros(2, np.int32))
-    merges, refused = uf.union_change_guarded(
-        parent,
-        rank,
-        size,
-        np.array([0, 1]),
-        np.array([5, 7]),
-        tx_in_start,
-        tx_n_in,
-        in_addr,
-        3,
-        *ref,
+    ref = (
+        np.zeros(2, np.int64),
+        np.zeros(2, np.int32),
+        np.zeros(2, np.int32),
+        np.zeros(2, np.uint8),
     )
+    merges, refused = uf.union_change_guarded(
+        parent, rank, size, np.array([0, 1]), np.array([5, 7]), tx_in_start, tx_n_in, in_addr,
+        3, 10, 0, *ref,
+    )  # fmt: skip
     assert (merges, refused) == (1, 1)
-    assert ref[0][0] == 0 and ref[1][0] == 4 and ref[2][0] == 3
+    assert ref[0][0] == 0 and ref[1][0] == 4 and ref[2][0] == 3 and ref[3][0] == 1
     labels = uf.min_id_labels(parent)
     assert labels[7] == 0 and labels[5] == 4
+
+
+def test_change_merge_may_not_absorb_a_sender_into_a_much_larger_cluster() -> None:
+    """A user's payment to a service taken for change would join the user to the service's
+    big cluster: refused (reason 2) when the change side is >= absorb_min and > ratio x the
+    sender's; a change address of the sender's size is merged."""
+    parent, rank = uf.new_forest(30)
+    for x in range(11, 25):
+        uf.union(parent, rank, 10, x)  # a service cluster of 15 addresses
+    uf.union(parent, rank, 0, 1)  # the sender: 2 addresses
+    size = uf.set_sizes(parent)
+    tx_in_start = np.array([0, 1], np.int64)
+    tx_n_in = np.array([1, 1], np.int32)
+    in_addr = np.array([0, 0], np.int32)
+    ref = (
+        np.zeros(2, np.int64),
+        np.zeros(2, np.int32),
+        np.zeros(2, np.int32),
+        np.zeros(2, np.uint8),
+    )
+    merges, refused = uf.union_change_guarded(
+        parent, rank, size, np.array([0, 1]), np.array([10, 2]), tx_in_start, tx_n_in, in_addr,
+        1000, 10, 5, *ref,
+    )  # fmt: skip
+    assert (merges, refused) == (1, 1)
+    assert ref[0][0] == 0 and ref[3][0] == 2 and (ref[1][0], ref[2][0]) == (2, 15)
+    labels = uf.min_id_labels(parent)
+    assert labels[2] == 0 and labels[10] == 10  # the service stays apart
+    # with the guard off (ratio 0) the same merge goes through
+    parent, rank = uf.new_forest(30)
+    for x in range(11, 25):
+        uf.union(parent, rank, 10, x)
+    size = uf.set_sizes(parent)
+    merges, refused = uf.union_change_guarded(
+        parent, rank, size, np.array([0]), np.array([10]), tx_in_start, tx_n_in, in_addr,
+        1000, 10, 0, *ref,
+    )  # fmt: skip
+    assert (merges, refused) == (1, 0)

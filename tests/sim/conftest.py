@@ -13,6 +13,7 @@ from chaintrail.chains.bitcoin.blkfiles import list_blk_files, read_blocks, scan
 from chaintrail.chains.bitcoin.decode import decode_blocks
 from chaintrail.chains.model import BlockBatch
 from chaintrail.sim import SimResult, simulate
+from chaintrail.sim.behaviour import Behaviour
 
 SEED = 7
 
@@ -32,8 +33,12 @@ class TinyChain:
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyChain:
-    out = tmp_path_factory.mktemp("sim") / "tiny"
-    result = simulate("tiny", SEED, out)
+    return make_chain(tmp_path_factory.mktemp("sim") / "tiny", "baseline")
+
+
+def make_chain(out: Path, variant: str | Behaviour, seed: int = SEED) -> TinyChain:
+    """Simulate a tiny chain of ``variant`` into ``out`` and load it back (decoded + truth)."""
+    result = simulate("tiny", seed, out, variant=variant)
     refs = [r for f in list_blk_files(out / "blocks") for r in scan_blk_file(f)]
     blobs = read_blocks(refs)
     batch = decode_blocks(blobs)
@@ -47,3 +52,22 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyChain:
         entities=pq.read_table(truth / "entities.parquet").to_pydict(),
         scenarios=json.loads((truth / "scenarios.json").read_text())["scenarios"],
     )
+
+
+@pytest.fixture(scope="session")
+def variant_chain(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """``variant_chain(name)``: the tiny chain (seed 7) of a named variant, made once."""
+    made: dict[str, TinyChain] = {}
+
+    def get(name: str) -> TinyChain:
+        if name not in made:
+            made[name] = make_chain(tmp_path_factory.mktemp(f"sim-{name}") / "tiny", name)
+        return made[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def make_tiny():  # type: ignore[no-untyped-def]
+    """``make_tiny(out, variant_or_behaviour, seed=7)``: simulate and load a tiny chain."""
+    return make_chain

@@ -24,6 +24,7 @@ from chaintrail.analysis.change_kernels import (
     uniform_input_type,
     unique_per_tx,
 )
+from chaintrail.analysis.coinjoin import detect_coinjoins
 from chaintrail.store.arrays import ChainArrays
 
 NO_CHANGE = -1
@@ -47,6 +48,7 @@ class ChangeContext:
         power_of_ten_digits: int = DEFAULT_POWER_OF_TEN_DIGITS,
         few_outputs_max: int = DEFAULT_FEW_OUTPUTS,
         coinjoin_verdict: np.ndarray | None = None,
+        clusters: np.ndarray | None = None,
     ) -> None:
         self.a = arrays
         self.tx_lo = tx_lo
@@ -54,6 +56,7 @@ class ChangeContext:
         self.power_of_ten_digits = power_of_ten_digits
         self.few_outputs_max = few_outputs_max
         self._verdict = coinjoin_verdict  # per global tx, as detect_coinjoins gives; lazy if None
+        self._clusters = clusters  # cluster id per address (multi-input); None: each its own
         starts = np.asarray(arrays.tx_out_start)
         if self.tx_hi > self.tx_lo:
             self.out_lo = int(starts[self.tx_lo])
@@ -96,8 +99,6 @@ class ChangeContext:
         if self._verdict is not None:
             res[spent] = np.asarray(self._verdict)[spender[spent]] != 0
             return res
-        from chaintrail.analysis.coinjoin import detect_coinjoins
-
         txs = np.unique(spender[spent])
         if txs.size == 0:
             return res
@@ -180,6 +181,76 @@ class ChangeContext:
         same[judged] = self.fingerprint(spender[judged]) == own
         return judged, same
 
+    def _verdict_of(self, tx_ids: np.ndarray) -> np.ndarray:
+        """CoinJoin verdicts of global txs (as given; else detected for just these when few)."""
+        if self._verdict is not None:
+            return np.asarray(self._verdict)[tx_ids]
+        if tx_ids.size <= 4096:
+            return np.array([detect_coinjoins(self.a, t, t + 1)[0] for t in tx_ids.tolist()],
+                            dtype=np.uint8)  # fmt: skip
+        return detect_coinjoins(self.a)[tx_ids]
+
+    @cached_property
+    def sender_cluster(self) -> np.ndarray:
+        """Cluster id of each window tx's sender (its first input's address's cluster; the
+        address itself without a clustering); -1 for txs without a resolved input."""
+        first_in = self._tx("tx_in_start")
+        has = self._tx("tx_n_in") > 0
+        addr = np.full(first_in.shape[0], -1, np.int64)
+        addr[has] = np.asarray(self.a.in_addr)[first_in[has]]
+        if self._clusters is None:
+            return addr
+        out = np.full(addr.shape[0], -1, np.int64)
+        ok = addr >= 0
+        out[ok] = np.asarray(self._clusters)[addr[ok]]
+        return out
+
+    def _stable_senders(self, key_of: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Per window tx: has its sender's cluster signed every one of its (non-CoinJoin) txs
+        in the chain with the same ``key_of(tx ids)`` value? Only the window's senders' txs
+        are looked at when the window is small (one tx's view)."""
+        a = self.a
+        first_in = np.asarray(a.tx_in_start)
+        has = np.asarray(a.tx_n_in) > 0
+        txs = np.flatnonzero(has)
+        addr = np.asarray(a.in_addr)[first_in[txs]].astype(np.int64)
+        ok = addr >= 0
+        txs, addr = txs[ok], addr[ok]
+        cl = addr if self._clusters is None else np.asarray(self._clusters)[addr].astype(np.int64)
+        mine = self.sender_cluster
+        if self.tx_hi - self.tx_lo <= 64:
+            keep = np.isin(cl, mine[mine >= 0])
+            txs, cl = txs[keep], cl[keep]
+        plain = self._verdict_of(txs) == 0
+        txs, cl = txs[plain], cl[plain]
+        _, kid = np.unique(key_of(txs), return_inverse=True)
+        width = int(kid.max()) + 1 if kid.size else 1
+        n_keys = np.bincount(np.unique(cl * width + kid) // width)
+        res = np.zeros(mine.shape[0], dtype=bool)
+        known = (mine >= 0) & (mine < n_keys.shape[0])
+        res[known] = n_keys[mine[known]] == 1
+        return res
+
+    def stable_fingerprint(self) -> np.ndarray:
+        """Every addressed output of txs whose sender's cluster signs all its txs with one
+        client fingerprint (:meth:`fingerprint`): a filter. A wallet that changed software, a
+        user running two wallets that got merged, or a shared wallet whose co-signers use
+        different software make fingerprint evidence about that sender unreliable."""
+        return self.has_address & self._stable_senders(self.fingerprint)[self.out_tx]
+
+    def stable_type(self) -> np.ndarray:
+        """Every addressed output of txs whose sender's cluster spends inputs of one script
+        type only (the type of each tx's first input): a filter for ``address_type``. A
+        wallet that moved to a new script type sends change of the new type from coins of
+        the old one."""
+        a = self.a
+
+        def first_input_type(tx_ids: np.ndarray) -> np.ndarray:
+            addr = np.asarray(a.in_addr)[np.asarray(a.tx_in_start)[tx_ids]]
+            return np.asarray(a.addr_type)[addr].astype(np.int64)  # callers pass txs with one
+
+        return self.has_address & self._stable_senders(first_input_type)[self.out_tx]
+
     def client_fingerprint(self) -> np.ndarray:
         """Outputs spent by a tx with the same client fingerprint (:meth:`fingerprint`) as
         the tx that created them: the sender's wallet spends its change, payees' wallets
@@ -239,6 +310,8 @@ HEURISTICS: dict[str, Callable[[ChangeContext], np.ndarray]] = {
     "fresh_address": ChangeContext.fresh_address,
     "peel_chain": ChangeContext.peel_chain,
     "few_outputs": ChangeContext.few_outputs,
+    "stable_fingerprint": ChangeContext.stable_fingerprint,
+    "stable_type": ChangeContext.stable_type,
 }
 # Heuristics that take one integer parameter, ``name(N)``: the ChangeContext attribute it sets.
 HEURISTIC_PARAMS: dict[str, str] = {

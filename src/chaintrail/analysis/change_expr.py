@@ -170,6 +170,57 @@ def evaluate(expr: Expr, ctx: ChangeContext) -> np.ndarray:
     return left & ~right
 
 
+def cascade_levels(expr: Expr) -> list[Expr]:
+    """The levels of a top-level ``>`` cascade, strongest first (one level if there is none)."""
+    if isinstance(expr, BinOp) and expr.op == ">":
+        return [*cascade_levels(expr.left), *cascade_levels(expr.right)]
+    return [expr]
+
+
+def evaluate_levels(expr: Expr, ctx: ChangeContext) -> tuple[np.ndarray, np.ndarray]:
+    """``(candidate mask, level)``: the same mask as :func:`evaluate`, and per window tx the
+    index of the cascade level (:func:`cascade_levels`) that judged it (-1: none had exactly
+    one candidate, so the last level's candidates stand)."""
+    levels = cascade_levels(expr)
+    n = ctx.tx_hi - ctx.tx_lo
+    level = np.full(n, -1, np.int8)
+    mask = np.zeros(ctx.out_hi - ctx.out_lo, dtype=bool)
+    for k, sub in enumerate(levels):
+        m = evaluate(sub, ctx)
+        open_tx = level < 0
+        if k == len(levels) - 1:
+            mask |= m & open_tx[ctx.out_tx]
+            unique = np.bincount(ctx.out_tx[m], minlength=n) == 1
+            level[open_tx & unique] = k
+            break
+        unique = (np.bincount(ctx.out_tx[m], minlength=n) == 1) & open_tx
+        mask |= m & unique[ctx.out_tx]
+        level[unique] = k
+    return mask, level
+
+
+_PRECEDENCE = {">": 0, "|": 1, "-": 1, "&": 2}
+
+
+def pretty_expr(expr: Expr) -> str:
+    """An expression with only the parentheses its meaning needs (for people to read)."""
+    if isinstance(expr, Name):
+        return expr.name if expr.param is None else f"{expr.name}({expr.param})"
+    prec = _PRECEDENCE[expr.op]
+
+    def side(child: Expr, right: bool) -> str:
+        text = pretty_expr(child)
+        if isinstance(child, BinOp):
+            cp = _PRECEDENCE[child.op]
+            if cp < prec or (right and cp == prec and expr.op in "-|" and child.op != expr.op):
+                return f"({text})"
+            if right and cp == prec and expr.op == "-":
+                return f"({text})"
+        return text
+
+    return f"{side(expr.left, False)}{expr.op}{side(expr.right, True)}"
+
+
 def format_expr(expr: Expr) -> str:
     """Canonical text of an expression (fully parenthesised binary operations)."""
     if isinstance(expr, Name):

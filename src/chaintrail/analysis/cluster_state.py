@@ -34,6 +34,9 @@ REFUSED_SCHEMA = pa.schema(
         ("reason", pa.string()),
     ]
 )
+# every change link a run decided (merged, refused, or already in one cluster): which tx, which
+# output, and which level of the change cascade (meta ``change_levels``) judged it
+LINKS_SCHEMA = pa.schema([("tx_id", pa.int64()), ("vout", pa.int16()), ("level", pa.int8())])
 
 
 @dataclass
@@ -52,6 +55,7 @@ class ClusterState:
     refused: pa.Table
     meta: dict[str, Any] = field(default_factory=dict)
     table: pa.Table | None = None  # the cluster table; saved if set, read by load_table
+    links: pa.Table | None = None  # change links (LINKS_SCHEMA); saved if set, read by load_links
 
     @property
     def last_tx(self) -> int:
@@ -88,11 +92,12 @@ def save_state(directory: Path, state: ClusterState) -> None:
     pq.write_table(state.refused, directory / (fname + ".tmp"))
     os.replace(directory / (fname + ".tmp"), directory / fname)
     files["refused"] = fname
-    if state.table is not None:
-        fname = f"table.{run}.parquet"
-        pq.write_table(state.table, directory / (fname + ".tmp"))
-        os.replace(directory / (fname + ".tmp"), directory / fname)
-        files["table"] = fname
+    for key, table in (("table", state.table), ("links", state.links)):
+        if table is not None:
+            fname = f"{key}.{run}.parquet"
+            pq.write_table(table, directory / (fname + ".tmp"))
+            os.replace(directory / (fname + ".tmp"), directory / fname)
+            files[key] = fname
     meta = dict(state.meta, format=FORMAT, files=files)
     _atomic_write_bytes(directory / STATE_FILE, json.dumps(meta, indent=2).encode())
     keep = set(files.values()) | {STATE_FILE}
@@ -130,6 +135,17 @@ def load_table(directory: Path, state: ClusterState) -> pa.Table:
         return pq.read_table(directory / fname)
     except OSError as exc:
         raise StoreError(f"{directory / fname}: unreadable cluster table ({exc})") from exc
+
+
+def load_links(directory: Path, state: ClusterState) -> pa.Table:
+    """The change-link log saved with ``state`` (empty if the run used no change heuristic)."""
+    fname = state.meta.get("files", {}).get("links")
+    if fname is None:
+        return LINKS_SCHEMA.empty_table()
+    try:
+        return pq.read_table(directory / fname)
+    except OSError as exc:
+        raise StoreError(f"{directory / fname}: unreadable change-link log ({exc})") from exc
 
 
 def empty_refused() -> pa.Table:

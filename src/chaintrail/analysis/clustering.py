@@ -24,36 +24,52 @@ import pyarrow as pa
 
 from chaintrail.analysis import unionfind as uf
 from chaintrail.analysis.change import ChangeContext, unique_change
-from chaintrail.analysis.change_expr import Expr, evaluate, format_expr, parse_heuristic_set
+from chaintrail.analysis.change_expr import (
+    Expr,
+    cascade_levels,
+    evaluate_levels,
+    format_expr,
+    parse_heuristic_set,
+    pretty_expr,
+)
+from chaintrail.analysis.cluster_evidence import ClusterEvidence, cluster_evidence
 from chaintrail.analysis.cluster_state import (
     DERIVED_NAME,
+    LINKS_SCHEMA,
     ClusterState,
     empty_refused,
+    load_links,
     load_state,
     save_state,
 )
 from chaintrail.analysis.clusters_table import cluster_table
-from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
+from chaintrail.analysis.coinjoin import DETECTORS, MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
 from chaintrail.store.layout import WriterLock
 
-# Recommended set (see ACCURACY.md): the wallet fingerprint of each output's spender rules
-# payees out; among the outputs it leaves, a cascade takes its own unique pick, else the only
-# unround one, else the only fresh one of the inputs' type (not in batches). On the simulator's
-# truth it recovers about two thirds of the recall perfect change detection would add, at
-# precision >= 0.997.
+# Recommended set (ACCURACY.md, chosen on the tuning variants and seeds only): the only
+# unround output when the tx pays a round amount, else the only fresh output of the inputs'
+# type (when the sender's cluster spends one type) in txs of at most 10 outputs; outputs a
+# foreign wallet fingerprint rules out never count. Fingerprints only exclude, never decide
+# alone: a wallet that changed software makes its own change look foreign.
 DEFAULT_CHANGE = (
-    "fingerprint_exclusion"
-    ">fingerprint_exclusion&power_of_ten"
-    ">fingerprint_exclusion&fresh_address&address_type&few_outputs"
+    "fingerprint_exclusion&power_of_ten"
+    ">fingerprint_exclusion&fresh_address&address_type&stable_type&few_outputs"
 )
 DEFAULT_HEURISTICS = f"multi-input,change:{DEFAULT_CHANGE}"
 CONSERVATIVE_HEURISTICS = "multi-input"
 DEFAULT_GUARD_SIZE = 1000
+# a change merge may not absorb the sender into a cluster of >= ABSORB_MIN addresses that is
+# more than ABSORB_RATIO times its own (ACCURACY.md: such picks were payments to services)
+ABSORB_MIN = 10
+ABSORB_RATIO = 10
 CHUNK_TXS = 1 << 18
-REFUSED_REASON = "both clusters already large"
-ALGORITHM_VERSION = 4  # bump when merge rules change: saved states of older rules recompute
+REFUSED_REASONS = {
+    1: "both clusters already large",
+    2: "change side much larger than the sender's cluster",
+}
+ALGORITHM_VERSION = 6  # bump when merge rules change: saved states of older rules recompute
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -78,13 +94,21 @@ def _tail(arrays: ChainArrays, last_tx: int) -> list[int]:
     ]
 
 
-def is_reusable(previous: ClusterState, arrays: ChainArrays, heuristics: str, guard: int) -> bool:
-    """Can ``previous`` be extended incrementally over ``arrays``? (same set, no reorg)"""
+def is_reusable(
+    previous: ClusterState,
+    arrays: ChainArrays,
+    heuristics: str,
+    guard: int,
+    absorb_ratio: int = ABSORB_RATIO,
+) -> bool:
+    """Can ``previous`` be extended incrementally over ``arrays``? (same set and guards, no
+    reorg)"""
     meta = previous.meta
     return (
         meta.get("heuristics") == heuristics
         and meta.get("algorithm") == ALGORITHM_VERSION
         and meta.get("guard_size") == guard
+        and meta.get("absorb_guard") == [ABSORB_MIN, absorb_ratio]
         and previous.last_tx <= arrays.n_txs
         and previous.parent.shape[0] <= arrays.n_addresses
         and meta.get("tail") == _tail(arrays, previous.last_tx)
@@ -98,38 +122,49 @@ def merge_change_outputs(
     tx_ids: np.ndarray,
     change_out: np.ndarray,
     guard: int,
+    absorb_min: int = ABSORB_MIN,
+    absorb_ratio: int = ABSORB_RATIO,
 ) -> tuple[int, pa.Table]:
     """Merge the address of output ``change_out[j]`` into the inputs' cluster of ``tx_ids[j]``
-    (guarded by ``guard``); returns the merge count and the refused-merge log."""
+    (guarded by ``guard`` and the absorb guard, ``absorb_ratio`` 0 = off); returns the merge
+    count and the refused-merge log."""
     tx_ids = np.asarray(tx_ids, dtype=np.int64)
     change_addr = arrays.out_addr[np.asarray(change_out, dtype=np.int64)].astype(np.int64)
     size = uf.set_sizes(parent)
     ref_tx = np.empty(tx_ids.shape[0], np.int64)
     ref_in = np.empty(tx_ids.shape[0], np.int32)
     ref_ch = np.empty(tx_ids.shape[0], np.int32)
+    ref_why = np.empty(tx_ids.shape[0], np.uint8)
     merges, refused = uf.union_change_guarded(
-        parent,
-        rank,
-        size,
-        tx_ids,
-        change_addr,
-        arrays.tx_in_start,
-        arrays.tx_n_in,
-        arrays.in_addr,
-        guard,
-        ref_tx,
-        ref_in,
-        ref_ch,
-    )
+        parent, rank, size, tx_ids, change_addr, arrays.tx_in_start, arrays.tx_n_in,
+        arrays.in_addr, guard, absorb_min, absorb_ratio, ref_tx, ref_in, ref_ch, ref_why,
+    )  # fmt: skip
     log = pa.table(
         {
             "tx_id": ref_tx[:refused],
             "size_input_cluster": ref_in[:refused],
             "size_change_cluster": ref_ch[:refused],
-            "reason": [REFUSED_REASON] * refused,
+            "reason": [REFUSED_REASONS[int(r)] for r in ref_why[:refused]],
         }
     )
     return merges, log
+
+
+def change_picks(
+    arrays: ChainArrays, change: Expr, verdict: np.ndarray, roots: np.ndarray, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(pick, level)`` per tx in ``[lo, hi)``: the change output id a change merge would
+    take (-1: none) and the cascade level that judged it (:func:`evaluate_levels`).
+
+    Eligible are txs no detector flags, no coinbase, and no tx paying back to one of its own
+    input addresses (its change is known and already merged); ``roots`` (cluster id per
+    address after the multi-input merges) serve the heuristics that judge the sender's
+    cluster."""
+    ctx = ChangeContext(arrays, lo, hi, coinjoin_verdict=verdict, clusters=roots)
+    candidates, level = evaluate_levels(change, ctx)
+    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
+    pick = unique_change(ctx, candidates, eligible)
+    return pick, np.where(pick >= 0, level, -1).astype(np.int8)
 
 
 def _change_merges(
@@ -141,13 +176,23 @@ def _change_merges(
     lo: int,
     hi: int,
     guard: int,
-) -> tuple[int, pa.Table]:
-    ctx = ChangeContext(arrays, lo, hi, coinjoin_verdict=verdict)
-    candidates = evaluate(change, ctx)
-    eligible = (verdict[lo:hi] == 0) & ~arrays.tx_coinbase[lo:hi] & ~ctx.tx_pays_back()
-    pick = unique_change(ctx, candidates, eligible)
+    absorb_ratio: int,
+) -> tuple[int, pa.Table, pa.Table]:
+    pick, level = change_picks(arrays, change, verdict, uf.roots(parent), lo, hi)
     rel = np.flatnonzero(pick >= 0)
-    return merge_change_outputs(arrays, parent, rank, rel + lo, pick[rel], guard)
+    tx_ids = rel + lo
+    merges, refused = merge_change_outputs(
+        arrays, parent, rank, tx_ids, pick[rel], guard, absorb_ratio=absorb_ratio
+    )
+    links = pa.table(
+        {
+            "tx_id": tx_ids.astype(np.int64),
+            "vout": (pick[rel] - arrays.tx_out_start[tx_ids]).astype(np.int16),
+            "level": level[rel],
+        },
+        schema=LINKS_SCHEMA,
+    )
+    return merges, refused, links
 
 
 def cluster_arrays(
@@ -156,6 +201,8 @@ def cluster_arrays(
     previous: ClusterState | None = None,
     *,
     guard_size: int = DEFAULT_GUARD_SIZE,
+    absorb_ratio: int = ABSORB_RATIO,
+    ignore_detectors: int = 0,
     progress: Progress | None = None,
 ) -> ClusterState:
     """Cluster every address of ``arrays`` (extending ``previous`` if given and reusable).
@@ -164,12 +211,19 @@ def cluster_arrays(
     (when ``heuristics`` has ``change:<expr>``) take the unique candidate of each tx that is
     not flagged, not a coinbase and does not pay back to one of its own input addresses (its
     change is then known and already merged), and are refused when both clusters already hold
-    ``>= guard_size`` addresses.
+    ``>= guard_size`` addresses or when the change side has ``>= ABSORB_MIN`` addresses and
+    more than ``absorb_ratio`` times the sender's (0: off). Both guards judge cluster sizes as
+    they are when the tx is processed, so an incremental run may decide a guarded merge
+    differently from a full one. ``ignore_detectors`` (a bit mask of ``DETECTORS``) switches
+    detectors off, to measure what they change.
     """
     arrays = plain_arrays(arrays)
     change = parse_heuristic_set(heuristics)
     canonical = "multi-input" + ("" if change is None else f",change:{format_expr(change)}")
-    if previous is not None and not is_reusable(previous, arrays, canonical, guard_size):
+    if previous is not None and (
+        not is_reusable(previous, arrays, canonical, guard_size, absorb_ratio)
+        or previous.meta.get("ignore_detectors", 0) != ignore_detectors
+    ):
         previous = None
     lo = previous.last_tx if previous is not None else 0
     hi = arrays.n_txs
@@ -180,12 +234,14 @@ def cluster_arrays(
         verdict = np.concatenate([np.asarray(previous.verdict)[:lo], np.zeros(hi - lo, np.uint8)])
         counts = dict(previous.meta.get("counts", {}))
         refused_log = previous.refused
+        links_log = previous.links if previous.links is not None else LINKS_SCHEMA.empty_table()
     else:
         parent, rank = uf.new_forest(arrays.n_addresses)
         verdict = np.zeros(hi, np.uint8)
         counts = {}
         refused_log = empty_refused()
-    verdict[lo:hi] = detect_coinjoins(arrays, lo, hi)
+        links_log = LINKS_SCHEMA.empty_table()
+    verdict[lo:hi] = detect_coinjoins(arrays, lo, hi) & ~np.uint8(ignore_detectors)
     skip = (verdict & MERGE_BLOCKING) != 0
     multi = 0
     for start in range(lo, hi, CHUNK_TXS):
@@ -197,16 +253,22 @@ def cluster_arrays(
             progress("multi-input", end - lo, hi - lo)
     change_merges = 0
     if change is not None and hi > lo:
-        change_merges, log = _change_merges(
-            arrays, change, verdict, parent, rank, lo, hi, guard_size
+        change_merges, log, links = _change_merges(
+            arrays, change, verdict, parent, rank, lo, hi, guard_size, absorb_ratio
         )
         refused_log = pa.concat_tables([refused_log, log.cast(refused_log.schema)])
+        links_log = pa.concat_tables([links_log, links])
         if progress:
             progress("change", hi - lo, hi - lo)
     counts["multi_input_merges"] = counts.get("multi_input_merges", 0) + int(multi)
     counts["change_merges"] = counts.get("change_merges", 0) + int(change_merges)
     counts["change_refused"] = int(refused_log.num_rows)
     counts["coinjoin_txs"] = int(np.count_nonzero(verdict))
+    counts["merge_blocked"] = {
+        name: int(np.count_nonzero(verdict & bit))
+        for name, bit in DETECTORS.items()
+        if bit & MERGE_BLOCKING
+    }
     labels = uf.min_id_labels(parent)
     meta: dict[str, Any] = {
         "heuristics": canonical,
@@ -218,8 +280,13 @@ def cluster_arrays(
         "n_addresses": arrays.n_addresses,
         "n_clusters": int(np.count_nonzero(labels == np.arange(labels.shape[0]))),
         "counts": counts,
+        "change_levels": [] if change is None else [pretty_expr(x) for x in cascade_levels(change)],
+        "absorb_guard": [ABSORB_MIN, absorb_ratio],
+        "ignore_detectors": ignore_detectors,
     }
-    return ClusterState(parent, rank, labels, verdict, refused_log, meta)
+    return ClusterState(
+        parent, rank, labels, verdict, refused_log, meta, links=links_log if change else None
+    )
 
 
 def run_clustering(
@@ -245,6 +312,8 @@ def _run_clustering(
     progress: Progress | None,
 ) -> ClusterState:  # fmt: skip
     previous = None if full else load_state(directory)
+    if previous is not None:
+        previous.links = load_links(directory, previous)
     if previous is not None and previous.last_tx > 0:
         known = previous.last_tx <= store.arrays().n_txs
         if not known or store.txids_hex([previous.last_tx - 1])[0] != previous.meta.get(
@@ -272,6 +341,24 @@ def load_clusters(store: Any) -> ClusterState:
             f"store {getattr(store, 'path', '')}: no clustering yet; run 'chaintrail cluster'"
         )
     return state
+
+
+def load_cluster_evidence(store: Any, cluster_id: int) -> ClusterEvidence:
+    """:func:`~chaintrail.analysis.cluster_evidence.cluster_evidence` for one cluster of the
+    persisted clustering of ``store``."""
+    directory = store.derived_dir(DERIVED_NAME)
+    state = load_clusters(store)
+    if not 0 <= cluster_id < state.labels.shape[0] or int(state.labels[cluster_id]) != cluster_id:
+        raise NotFoundError(f"cluster {cluster_id} is not a cluster id of the last clustering run")
+    return cluster_evidence(
+        plain_arrays(store.arrays()),
+        np.asarray(state.labels),
+        np.asarray(state.verdict),
+        load_links(directory, state),
+        list(state.meta.get("change_levels", [])),
+        state.refused.column("tx_id").to_numpy(),
+        cluster_id,
+    )
 
 
 def cluster_of_addresses(store: Any, address_ids: np.ndarray | list[int]) -> np.ndarray:

@@ -27,6 +27,8 @@ WHIRLPOOL_TX0 = 1 << 2
 WHIRLPOOL_MIX = 1 << 3
 JOINMARKET = 1 << 4
 EQUAL_OUTPUT = 1 << 5
+PAYJOIN_LIKE = 1 << 6
+MULTIPARTY = 1 << 7
 DETECTORS: dict[str, int] = {
     "wasabi1": WASABI1,
     "wasabi2": WASABI2,
@@ -34,10 +36,16 @@ DETECTORS: dict[str, int] = {
     "whirlpool_mix": WHIRLPOOL_MIX,
     "joinmarket": JOINMARKET,
     "equal_output": EQUAL_OUTPUT,
+    "payjoin_like": PAYJOIN_LIKE,
+    "multiparty": MULTIPARTY,
 }
-MERGE_BLOCKING = WASABI1 | WASABI2 | WHIRLPOOL_MIX | JOINMARKET | EQUAL_OUTPUT
+# CoinJoin mixes: many parties, outputs that hide who is who (what tracing demixes)
+MIXES = WASABI1 | WASABI2 | WHIRLPOOL_MIX | JOINMARKET | EQUAL_OUTPUT | MULTIPARTY
+# collaborative txs whose inputs multi-input clustering must not merge
+MERGE_BLOCKING = MIXES | PAYJOIN_LIKE
 WHIRLPOOL_POOLS = np.array([100_000, 1_000_000, 5_000_000, 50_000_000], dtype=np.int64)
 DUST_VALUES = (546, 2730)
+ROUND_SAT = 100_000  # a payment of a whole 0.001 BTC is a round amount
 
 
 @dataclass
@@ -55,6 +63,8 @@ class TxFeatures:
     all_p2wpkh: np.ndarray  # every addressed output is P2WPKH (and there is one)
     all_segwit_v0v1: np.ndarray  # every addressed output is P2WPKH or P2TR
     n_premix: np.ndarray  # most outputs worth one Whirlpool pool + <= 10% (premix values)
+    one_type: np.ndarray  # every input address and addressed output has the same script type
+    n_round: np.ndarray  # addressed outputs worth a multiple of ROUND_SAT
 
 
 @kernel()
@@ -70,6 +80,8 @@ def _features_kernel(
     p2wpkh,
     p2tr,
     pools,
+    addr_type,
+    round_sat,
 ):
     n = tx_n_in.shape[0]
     n_null = np.zeros(n, np.int32)
@@ -81,6 +93,8 @@ def _features_kernel(
     all_wpkh = np.zeros(n, np.bool_)
     all_v0v1 = np.zeros(n, np.bool_)
     n_premix = np.zeros(n, np.int32)
+    one_type = np.zeros(n, np.bool_)
+    n_round = np.zeros(n, np.int32)
     per_pool = np.zeros(pools.shape[0], np.int32)
     for t in range(n):
         per_pool[:] = 0
@@ -90,14 +104,22 @@ def _features_kernel(
         m = 0
         wpkh = True
         v0v1 = True
+        first_type = -1
+        same = True
         for o in range(o0, o0 + k):
             ty = out_type[o]
             if ty == nulldata:
                 n_null[t] += 1
                 continue
+            if first_type < 0:
+                first_type = ty
+            elif ty != first_type:
+                same = False
             v = out_value[o]
             vals[m] = v
             m += 1
+            if v % round_sat == 0:
+                n_round[t] += 1
             for p in range(pools.shape[0]):
                 if v > pools[p] and v * 10 <= pools[p] * 11:
                     per_pool[p] += 1
@@ -130,8 +152,16 @@ def _features_kernel(
             for j in range(ki):
                 if a[j] >= 0 and (j == 0 or a[j] != a[j - 1]):
                     d += 1
+                if a[j] < 0:
+                    same = False
+                elif first_type < 0:
+                    first_type = addr_type[a[j]]
+                elif addr_type[a[j]] != first_type:
+                    same = False
             n_in_addr[t] = d
-    return n_null, n_in_addr, eq_count, eq_value, n_groups, n_in_eq, all_wpkh, all_v0v1, n_premix
+        one_type[t] = same and first_type >= 0
+    return (n_null, n_in_addr, eq_count, eq_value, n_groups, n_in_eq, all_wpkh, all_v0v1, n_premix,
+            one_type, n_round)  # fmt: skip
 
 
 def tx_features(arrays: ChainArrays, tx_lo: int = 0, tx_hi: int | None = None) -> TxFeatures:
@@ -151,6 +181,8 @@ def tx_features(arrays: ChainArrays, tx_lo: int = 0, tx_hi: int | None = None) -
         int(ScriptType.P2WPKH),
         int(ScriptType.P2TR),
         WHIRLPOOL_POOLS,
+        np.asarray(arrays.addr_type),
+        ROUND_SAT,
     )
     return TxFeatures(n_in, n_out, *res)
 
@@ -237,6 +269,26 @@ def equal_output(f: TxFeatures) -> np.ndarray:
     )
 
 
+def payjoin_like(f: TxFeatures) -> np.ndarray:
+    """PayJoin-shaped (BIP78): exactly 2 outputs (no OP_RETURN), >= 2 distinct input
+    addresses, every input and output of one script type (BIP78 asks the receiver to match
+    the sender's input type; its payment output is of its own, usually the same, type) and
+    no output of a round amount (a multiple of 0.001 BTC: a round payment is an ordinary one,
+    a PayJoin's payment output also carries the receiver's coin). A careful PayJoin cannot be
+    told from a payment that co-spends its sender's coins (every 2-output tx fits one of the
+    unnecessary-input patterns), so this flags the shape: the price is the merges forgone in
+    ordinary payments of that shape (ACCURACY.md)."""
+    return (f.n_out == 2) & (f.n_nulldata == 0) & (f.n_in_addr >= 2) & f.one_type & (f.n_round == 0)
+
+
+def multiparty(f: TxFeatures) -> np.ndarray:
+    """Many-party CoinJoin of a kind without its own detector: >= 5 distinct input
+    addresses and >= 2 output values each shared by several outputs, covering >= 4 outputs,
+    whatever the output types (WabiSabi-like rounds where one denomination repeats more
+    often than there are inputs, other coordinators' denominations)."""
+    return (f.n_in_addr >= 5) & (f.n_eq_groups >= 2) & (f.n_in_eq >= 4)
+
+
 _DETECTOR_FUNCS = {
     WASABI1: wasabi1,
     WASABI2: wasabi2,
@@ -244,6 +296,8 @@ _DETECTOR_FUNCS = {
     WHIRLPOOL_MIX: whirlpool_mix,
     JOINMARKET: joinmarket,
     EQUAL_OUTPUT: equal_output,
+    PAYJOIN_LIKE: payjoin_like,
+    MULTIPARTY: multiparty,
 }
 
 

@@ -17,18 +17,28 @@ from chaintrail.store.arrays import ChainArrays
 
 
 def tx_heuristics_arrays(
-    arrays: ChainArrays, tx_id: int, heuristics: str = DEFAULT_HEURISTICS
+    arrays: ChainArrays,
+    tx_id: int,
+    heuristics: str = DEFAULT_HEURISTICS,
+    verdict_all: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Verdicts for one tx: ``coinjoin`` (detector -> bool), ``is_coinjoin``, ``change``
     (heuristic -> the vout it uniquely picks, or None), ``change_candidates`` (heuristic ->
     candidate vouts) and ``change_selected`` (the vout the clustering set ``heuristics`` merges,
     or None: also None for CoinJoins, coinbases and txs paying back to an input address,
-    which never get change merges)."""
+    which never get change merges). ``verdict_all``/``clusters`` (a clustering run's CoinJoin
+    verdicts and cluster ids) let the sender-cluster filters judge as that run did."""
     if not 0 <= tx_id < arrays.n_txs:
         raise NotFoundError(f"tx id {tx_id}: not in the store (0..{arrays.n_txs - 1})")
     arrays = plain_arrays(arrays)
     verdict = int(detect_coinjoins(arrays, tx_id, tx_id + 1)[0])
-    ctx = ChangeContext(arrays, tx_id, tx_id + 1)
+    usable = verdict_all is not None and verdict_all.shape[0] == arrays.n_txs
+    ctx = ChangeContext(
+        arrays, tx_id, tx_id + 1,
+        coinjoin_verdict=verdict_all if usable else None,
+        clusters=clusters if clusters is not None and clusters.shape[0] == arrays.n_addresses else None,
+    )  # fmt: skip
     first_out = int(arrays.tx_out_start[tx_id])
 
     def vout(out_id: int) -> int | None:
@@ -62,5 +72,7 @@ def tx_heuristics(store: Any, tx_id: int) -> dict[str, Any]:
 
     state = load_state(store.derived_dir("clusters"), mmap=True)
     heuristics = state.meta["heuristics"] if state is not None else DEFAULT_HEURISTICS
+    verdict = np.asarray(state.verdict) if state is not None else None
+    labels = np.asarray(state.labels) if state is not None else None
     with interpreted():  # one tx: plain Python answers long before numba would have started
-        return tx_heuristics_arrays(store.arrays(), int(tx_id), heuristics)
+        return tx_heuristics_arrays(store.arrays(), int(tx_id), heuristics, verdict, labels)

@@ -103,8 +103,9 @@ class _Recorder:
             reasons = np.broadcast_to(np.asarray(reason, np.uint8), (n,)).copy()
             self.term.append((front.out, front.amt, front.conf, reasons, np.full(n, hop, np.int32)))
 
-    def known_outs(self, seeds: np.ndarray) -> np.ndarray:
-        return np.unique(np.concatenate([seeds, *[r[2] for r in self.rec]]))
+    def known_outs(self, seeds: np.ndarray, min_conf: float = 0.0) -> np.ndarray:
+        """Seeds and every output traced so far with at least ``min_conf`` confidence."""
+        return np.unique(np.concatenate([seeds, *[r[2][r[4] >= min_conf] for r in self.rec]]))
 
     def columns(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         rec_types = (np.uint8, np.int64, np.int64, np.float64, np.float64, np.uint8, np.int32)
@@ -221,12 +222,13 @@ class Tracer:
         defer = self.coinjoin_tx if params.demix else np.zeros(0, np.bool_)
         side_cross, side_emit = (SIDE_IN, SIDE_OUT) if forward else (SIDE_OUT, SIDE_IN)
         rec = _Recorder(count=limit_results)
+        mixing = demix.DemixState(self.chain, self.coinjoin_tx) if params.demix else None
         amt0 = seeds.amounts.astype(np.float64)
         front = _Frontier(seeds.out_ids, amt0, amt0.copy())
         if seeds.stop_at_seed and params.stop_at_services and stop is not None:
             front = self._stop_at(front, stop, rec, 0)
         seen_tx = np.empty(0, np.int64)
-        cuts = {r: Cut(r) for r in ("min_value", "frontier_cap", "unresolved")}
+        cuts = {r: Cut(r) for r in ("min_value", "min_confidence", "frontier_cap", "unresolved")}
         fee = 0.0
         crossed_txs = 0
         hop = 0
@@ -261,7 +263,7 @@ class Tracer:
             deferred = status == K.DEFERRED
             if deferred.any():
                 mixed, mixed_rules, mix_fee, undone = self._demix(
-                    front.take(deferred), via[deferred], forward, poison, rec, seeds, meter
+                    front.take(deferred), via[deferred], forward, poison, rec, seeds, mixing, meter
                 )
                 parts.append(mixed)
                 rules.append(mixed_rules)
@@ -350,7 +352,7 @@ class Tracer:
         emitted = _Frontier(r_out, amt, amt * r_conf, r_lo, r_hi, src_tx=r_tx)
         return emitted, float(fee)
 
-    def _demix(self, items: _Frontier, via: np.ndarray, forward, poison, rec, seeds, meter):
+    def _demix(self, items: _Frontier, via: np.ndarray, forward, poison, rec, seeds, mixing, meter):
         """Send taint through CoinJoins by the demixing rules; returns outputs, rules, fee and
         the mix txs left undone because the budget ran out (their items did not cross)."""
         ch = self.chain
@@ -358,8 +360,10 @@ class Tracer:
         amts, cams = [np.empty(0, np.float64)], [np.empty(0, np.float64)]
         rules, txs = [np.empty(0, np.uint8)], [np.empty(0, np.int64)]
         fee = 0.0
-        known = rec.known_outs(seeds.out_ids) if forward else None
         mixes = np.unique(via)
+        if forward:
+            mixing.see(rec.known_outs(seeds.out_ids), rec.known_outs(seeds.out_ids, demix.SURE))
+            mixing.enter(mixes)
         undone_from = mixes.size
         for k, t in enumerate(mixes):
             if meter is not None and not meter.ok(rec.size):
@@ -371,7 +375,7 @@ class Tracer:
             conf_in = float(group.cam.sum()) / taint if taint > 0 else 0.0
             if forward:
                 party_value = int(ch.out_value[group.out].sum())
-                links = demix.party_links(ch, int(t), group.out, known, self.coinjoin_tx)
+                links = demix.party_links(mixing, int(t), group.out)
                 if not links:  # nothing to go on: plain haircut over the whole mix
                     links = demix.whole_mix_links(ch, int(t), party_value)
                 ids, amt, conf, rule = demix.demix_amounts(
@@ -410,6 +414,12 @@ class Tracer:
             cuts["min_value"].count += int(small.sum())
             cuts["min_value"].value += float(nxt.amt[small].sum())
         keep &= ~small
+        if params.min_confidence > 0:
+            doubtful = keep & (rule != Rule.MODEL) & (nxt.conf < params.min_confidence)
+            if doubtful.any():
+                cuts["min_confidence"].count += int(doubtful.sum())
+                cuts["min_confidence"].value += float(nxt.amt[doubtful].sum())
+            keep &= ~doubtful
         if keep.sum() > params.max_frontier:
             idx = np.nonzero(keep)[0]
             order = idx[np.argsort(-nxt.amt[idx], kind="stable")]

@@ -3,15 +3,26 @@
 Haircut alone spreads a party's taint over every participant of a mix. These rules pick the
 party's outputs (docs/TRACING.md gives the reasoning and the confidences):
 
+* ``amount``: outputs worth more than any single coin another participant brought are the
+  party's (only it could have funded them: a whale among small participants).
 * ``toxic_change``: the non-denomination output whose value equals the party's inputs minus a
   whole number of denominations (within the fee) is the party's change.
 * ``cospend``: a postmix output later spent together with a coin already known to be the party's
   (the toxic change, a peel-chain coin, any traced coin).
 * ``consolidation``: postmix outputs of the same mix later spent together in one tx (one wallet).
+* ``exit_consolidation``: a postmix output swept by a consolidation that belongs to the
+  party's *exit structure*: one-output txs spending outputs of the mixes the party entered,
+  joined when their outputs are later spent together (staged consolidation), drawing on at
+  least ``MIN_EXIT_MIXES`` of the party's mixes (a wallet gathering coins it mixed in many
+  rounds; a payment with change is an ordinary spend, not part of it).
 * ``common_destination``: postmix outputs whose spends pay the same address (one deposit).
-* ``remix``: a postmix output spent into another CoinJoin together with a known party coin.
-* ``anonymity_set``: what no rule links is spread over the unlinked outputs of that
-  denomination, with confidence (unlinked party outputs / outputs left).
+* ``remix``: a postmix output spent into another CoinJoin together with another output of the
+  same mix or a coin already known to be the party's with confidence >= ``SURE`` (not in a
+  Whirlpool-style mix, where every party brings exactly one coin, so sitting next to the
+  party's coin says nothing).
+* ``anonymity_set``: what no rule links is spread over the outputs still open (remixed into
+  another CoinJoin or unspent: where the party's coin can still be) or, if none, over every
+  unlinked output of that denomination, with confidence (unlinked party outputs / outputs).
 
 The party's outputs share its taint in proportion to value (haircut inside the party's coins).
 """
@@ -22,15 +33,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chaintrail.analysis.coinjoin import MERGE_BLOCKING, detect_coinjoins
+from chaintrail.analysis.coinjoin import MIXES, detect_coinjoins
+from chaintrail.analysis.demix_state import DemixState
 from chaintrail.analysis.trace_models import RULE_CONFIDENCE, Rule
 from chaintrail.store.arrays import ChainArrays
+
+MIN_EXIT_MIXES = 3  # an exit structure is the party's if it draws on this many party mixes
+SURE = 0.9  # a traced coin this confident is the party's own (remix evidence)
 
 
 def mix_transactions(chain: ChainArrays) -> np.ndarray:
     """Boolean per tx: a CoinJoin mix (the clustering module's detectors; Whirlpool tx0 is not
     a mix: one wallet builds it)."""
-    return (detect_coinjoins(chain) & MERGE_BLOCKING) != 0
+    return (detect_coinjoins(chain) & MIXES) != 0
 
 
 @dataclass
@@ -47,15 +62,6 @@ class DemixLink:
     share: float = 1.0
 
 
-def _any_in_sorted(values: np.ndarray, sorted_ids: np.ndarray) -> bool:
-    """Whether any of ``values`` is in the ascending ``sorted_ids``: a binary search per value
-    (``np.isin`` re-sorts both arrays on every call, and a long trace knows millions of coins)."""
-    if values.size == 0 or sorted_ids.size == 0:
-        return False
-    pos = np.minimum(np.searchsorted(sorted_ids, values), sorted_ids.size - 1)
-    return bool((sorted_ids[pos] == values).any())
-
-
 def _spender(chain: ChainArrays, out_id: int) -> int:
     i = int(chain.out_spent_by[out_id])
     return -1 if i < 0 else int(chain.in_tx[i])
@@ -64,12 +70,6 @@ def _spender(chain: ChainArrays, out_id: int) -> int:
 def _tx_inputs_prev(chain: ChainArrays, tx: int) -> np.ndarray:
     s = int(chain.tx_in_start[tx])
     return chain.in_prev_out[s : s + int(chain.tx_n_in[tx])]
-
-
-def _tx_out_addrs(chain: ChainArrays, tx: int) -> np.ndarray:
-    s = int(chain.tx_out_start[tx])
-    a = chain.out_addr[s : s + int(chain.tx_n_out[tx])]
-    return a[a >= 0]
 
 
 def _decompose(amount: int, denoms: np.ndarray, tol: int) -> dict[int, int] | None:
@@ -84,33 +84,27 @@ def _decompose(amount: int, denoms: np.ndarray, tol: int) -> dict[int, int] | No
     return counts if counts and 0 <= rest <= tol else None
 
 
-def party_links(
-    chain: ChainArrays,
-    tx: int,
-    party_outs: np.ndarray,
-    known_outs: np.ndarray,
-    coinjoin_tx: np.ndarray,
-) -> list[DemixLink]:
-    """The outputs of CoinJoin ``tx`` that belong to the party who spent ``party_outs`` into it.
-
-    ``known_outs`` (sorted) are coins already known to be the party's (traced so far).
-    """
-    s = int(chain.tx_out_start[tx])
-    outs = np.arange(s, s + int(chain.tx_n_out[tx]), dtype=np.int64)
-    vals = chain.out_value[outs]
+def party_links(st: DemixState, tx: int, party_outs: np.ndarray) -> list[DemixLink]:
+    """The outputs of CoinJoin ``tx`` that belong to the party who spent ``party_outs`` into it
+    (``st``: the trace's :class:`DemixState`, with the coins known to be the party's and the
+    party's mixes)."""
+    outs = st.outputs(tx)
+    vals = st.out_value[outs]
     uniq, counts = np.unique(vals, return_counts=True)
     denoms = uniq[(counts >= 2) & (uniq > 0)]
     is_denom = np.isin(vals, denoms)
-    party_value = int(chain.out_value[party_outs].sum())
-    v_in = int(
-        chain.in_value[chain.tx_in_start[tx] : chain.tx_in_start[tx] + chain.tx_n_in[tx]].sum()
-    )
+    party_value = int(st.out_value[party_outs].sum())
+    i0, n_in = int(st.tx_in_start[tx]), int(st.tx_n_in[tx])
+    v_in = int(st.in_value[i0 : i0 + n_in].sum())
     tol = max(v_in - int(vals.sum()), party_value // 500, 1)
-    links: list[DemixLink] = []
+    links = _amount_links(st, tx, vals, outs, party_outs, party_value)
+    taken = np.array([lk.out_id for lk in links], dtype=np.int64)
+    party_value -= int(st.out_value[taken].sum())
+    free = ~np.isin(outs, taken)
 
     # toxic change: the change output that completes the party's denominations
     candidates: list[tuple[int, int, dict[int, int]]] = []
-    for k in np.nonzero(~is_denom)[0]:
+    for k in np.nonzero(~is_denom & free)[0]:
         c = int(vals[k])
         if c <= 0 or c >= party_value:
             continue
@@ -118,27 +112,55 @@ def party_links(
         if split is not None:
             residual = party_value - c - sum(d * n for d, n in split.items())
             candidates.append((residual, int(outs[k]), split))
-    best = _pick_toxic_change(chain, candidates, outs, known_outs)
+    best = _pick_toxic_change(st, candidates, outs)
     if best is not None:
         share = 1.0 if len(candidates) == 1 or best[3] else 1.0 / len(candidates)
         conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE] * share
         links.append(DemixLink(best[1], Rule.TOXIC_CHANGE, conf))
         expected = best[2]
-    else:
+    elif party_value > tol:
         expected = _decompose(party_value, denoms, tol) or {}
-    known = np.union1d(known_outs, np.array([lk.out_id for lk in links], dtype=np.int64))
-
+    else:
+        expected = {}
+    linked = {lk.out_id for lk in links}
+    # a party with one coin in a one-coin-each mix has one output: two outputs of the mix spent
+    # together belong to someone who brought two
+    lone = party_outs.shape[0] == 1 and st.one_coin_each(tx)
     for d, k_d in expected.items():
-        cand = outs[vals == d]
-        links.extend(_link_denomination(chain, tx, cand, k_d, known, coinjoin_tx))
+        cand = outs[(vals == d) & free]
+        links.extend(_link_denomination(st, cand, k_d, linked, lone))
+    return links
+
+
+def _amount_links(
+    st: DemixState,
+    tx: int,
+    vals: np.ndarray,
+    outs: np.ndarray,
+    party_outs: np.ndarray,
+    party_value: int,
+) -> list[DemixLink]:
+    """``amount``: outputs worth more than any input the party did not bring, which nobody
+    else in the mix could have funded with one coin (a whale in a WabiSabi round), largest
+    first while they fit in the party's value."""
+    i0, n_in = int(st.tx_in_start[tx]), int(st.tx_n_in[tx])
+    prev = st.in_prev_out[i0 : i0 + n_in]
+    others = st.in_value[i0 : i0 + n_in][~np.isin(prev, party_outs)]
+    top = int(others.max()) if others.size else 0
+    links: list[DemixLink] = []
+    left = party_value
+    for k in np.argsort(-vals, kind="stable").tolist():
+        v = int(vals[k])
+        if v <= top:
+            break
+        if v <= left:
+            links.append(DemixLink(int(outs[k]), Rule.AMOUNT, RULE_CONFIDENCE[Rule.AMOUNT]))
+            left -= v
     return links
 
 
 def _pick_toxic_change(
-    chain: ChainArrays,
-    candidates: list[tuple[int, int, dict[int, int]]],
-    mix_outs: np.ndarray,
-    known_outs: np.ndarray,
+    st: DemixState, candidates: list[tuple[int, int, dict[int, int]]], mix_outs: np.ndarray
 ) -> tuple[int, int, dict[int, int], bool] | None:
     """The party's change among outputs that each complete whole denominations.
 
@@ -151,14 +173,14 @@ def _pick_toxic_change(
     if not candidates:
         return None
     if len(candidates) > 1:
+        mix_set = set(mix_outs.tolist())
         linked = []
         for cand in candidates:
-            sp = _spender(chain, cand[1])
+            sp = int(st.spenders(np.array([cand[1]]))[0])
             if sp < 0:
                 continue
-            prev = _tx_inputs_prev(chain, sp)
-            others = prev[prev != cand[1]]
-            if _any_in_sorted(others, mix_outs) or _any_in_sorted(others, known_outs):
+            others = [p for p in st.inputs_prev(sp).tolist() if p != cand[1]]
+            if any(p in mix_set or p in st.known for p in others):
                 linked.append(cand)
         if len(linked) == 1:
             return (*linked[0], True)
@@ -166,32 +188,41 @@ def _pick_toxic_change(
 
 
 def _link_denomination(
-    chain: ChainArrays,
-    tx: int,
-    cand: np.ndarray,
-    k_d: int,
-    known: np.ndarray,
-    coinjoin_tx: np.ndarray,
+    st: DemixState, cand: np.ndarray, k_d: int, linked: set[int], lone: bool = False
 ) -> list[DemixLink]:
-    """Pick ``k_d`` of the postmix outputs ``cand`` by the strongest evidence available."""
-    spenders = np.array([_spender(chain, int(e)) for e in cand], dtype=np.int64)
+    """Pick ``k_d`` of the postmix outputs ``cand`` by the strongest evidence available
+    (``linked``: this mix's outputs already linked to the party by amount or toxic change;
+    ``lone``: the party has exactly one of them, so outputs spent together are not its)."""
+    spenders = st.spenders(cand.astype(np.int64))
     cand_set = set(int(e) for e in cand)
     evidence: dict[int, Rule] = {}
-    for e, sp in zip(cand, spenders, strict=True):
+    still_open: list[int] = []  # unspent, or remixed without evidence: the coin may be there
+    for e, sp in zip(cand.tolist(), spenders.tolist(), strict=True):
         if sp < 0:
+            still_open.append(e)
             continue
-        prev = _tx_inputs_prev(chain, int(sp))
-        with_known = _any_in_sorted(prev[prev != e], known)
-        if with_known:
-            evidence[int(e)] = Rule.REMIX if coinjoin_tx[sp] else Rule.COSPEND
-        elif not coinjoin_tx[sp] and sum(int(p) in cand_set for p in prev) >= 2:
-            evidence[int(e)] = Rule.CONSOLIDATION
+        others = [p for p in st.inputs_prev(sp).tolist() if p != e]
+        siblings = sum(p in cand_set for p in others)
+        if st.coinjoin_tx[sp]:
+            sure = siblings or any(p in st.sure or p in linked for p in others)
+            if not st.one_coin_each(sp) and sure:
+                evidence[e] = Rule.REMIX
+            else:
+                still_open.append(e)
+        elif any(p in st.known or p in linked for p in others):
+            evidence[e] = Rule.COSPEND
+        elif siblings and lone:
+            continue  # someone else's pair: neither linked nor open
+        elif siblings:
+            evidence[e] = Rule.CONSOLIDATION
+        elif st.exit_mixes(sp) >= MIN_EXIT_MIXES:
+            evidence[e] = Rule.EXIT_CONSOLIDATION
     # common destination: spends of different postmix outputs paying the same address
     dest_of: dict[int, set[int]] = {}
-    for e, sp in zip(cand, spenders, strict=True):
-        if sp >= 0 and int(e) not in evidence and not coinjoin_tx[sp]:
-            for a in _tx_out_addrs(chain, int(sp)):
-                dest_of.setdefault(int(a), set()).add(int(e))
+    for e, sp in zip(cand.tolist(), spenders.tolist(), strict=True):
+        if sp >= 0 and e not in evidence and not st.coinjoin_tx[sp]:
+            for a in st.out_addrs(sp).tolist():
+                dest_of.setdefault(a, set()).add(e)
     for group in dest_of.values():
         if len(group) >= 2:
             for e in group:
@@ -199,7 +230,9 @@ def _link_denomination(
 
     links: list[DemixLink] = []
     need = k_d
-    for rule in (Rule.COSPEND, Rule.REMIX, Rule.CONSOLIDATION, Rule.COMMON_DESTINATION):
+    tiers = (Rule.COSPEND, Rule.CONSOLIDATION, Rule.EXIT_CONSOLIDATION, Rule.REMIX,
+             Rule.COMMON_DESTINATION)  # fmt: skip
+    for rule in tiers:
         if need <= 0:
             break
         tier = [e for e, r in evidence.items() if r == rule]
@@ -210,8 +243,10 @@ def _link_denomination(
         links.extend(DemixLink(e, rule, RULE_CONFIDENCE[rule] * share, share) for e in tier)
         need -= take
     if need > 0:
-        linked = {lk.out_id for lk in links}
-        rest = [int(e) for e in cand if int(e) not in linked]
+        done = {lk.out_id for lk in links}
+        rest = [e for e in still_open if e not in done]
+        if not rest:
+            rest = [int(e) for e in cand if int(e) not in done]
         if rest:
             share = min(1.0, need / len(rest))
             links.extend(DemixLink(e, Rule.ANONYMITY_SET, share, share) for e in rest)
@@ -241,12 +276,16 @@ def demix_amounts(
 def demix_backward(chain: ChainArrays, tx: int, out_id: int) -> list[DemixLink]:
     """The inputs (as spent out ids) a CoinJoin output ``out_id`` came from.
 
-    A toxic change output links to the one input (or one address's inputs) whose value is the
-    change plus whole denominations; a postmix output draws on every input (anonymity set,
-    confidence 1 / number of input addresses).
+    * ``toxic_change``: a change output links to the one input address whose coins are the
+      change plus whole denominations;
+    * ``amount``: an output only one input address brought enough to fund links to it;
+    * ``cospend``: a postmix output later spent together with a change output of the same mix
+      links where that change does (one wallet spent both);
+    * ``anonymity_set``: otherwise every input, confidence 1 / input addresses.
     """
     s = int(chain.tx_out_start[tx])
-    vals = chain.out_value[s : s + int(chain.tx_n_out[tx])]
+    outs = np.arange(s, s + int(chain.tx_n_out[tx]), dtype=np.int64)
+    vals = chain.out_value[outs]
     uniq, counts = np.unique(vals, return_counts=True)
     denoms = uniq[(counts >= 2) & (uniq > 0)]
     value = int(chain.out_value[out_id])
@@ -254,14 +293,37 @@ def demix_backward(chain: ChainArrays, tx: int, out_id: int) -> list[DemixLink]:
     prev = chain.in_prev_out[i0 : i0 + int(chain.tx_n_in[tx])]
     in_vals = chain.in_value[i0 : i0 + int(chain.tx_n_in[tx])]
     in_addr = chain.in_addr[i0 : i0 + int(chain.tx_n_in[tx])]
-    if value not in set(int(d) for d in denoms):
-        tol = max(int(in_vals.sum() - vals.sum()), 1)
-        for a in np.unique(in_addr[in_addr >= 0]):
+    tol = max(int(in_vals.sum() - vals.sum()), 1)
+    addrs = np.unique(in_addr[in_addr >= 0])
+
+    def change_owner(change: int) -> np.ndarray | None:
+        for a in addrs:
             mine = in_addr == a
-            if _decompose(int(in_vals[mine].sum()) - value, denoms, tol) is not None:
-                conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
-                return [DemixLink(int(p), Rule.TOXIC_CHANGE, conf) for p in prev[mine]]
-    n_parties = max(len(np.unique(in_addr[in_addr >= 0])), 1)
+            if _decompose(int(in_vals[mine].sum()) - change, denoms, tol) is not None:
+                return mine
+        return None
+
+    if value not in set(int(d) for d in denoms):
+        mine = change_owner(value)
+        if mine is not None:
+            conf = RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
+            return [DemixLink(int(p), Rule.TOXIC_CHANGE, conf) for p in prev[mine]]
+    able = [a for a in addrs if int(in_vals[in_addr == a].sum()) >= value]
+    if len(able) == 1 and len(addrs) > 1:
+        mine = in_addr == able[0]
+        return [DemixLink(int(p), Rule.AMOUNT, RULE_CONFIDENCE[Rule.AMOUNT]) for p in prev[mine]]
+    sp = _spender(chain, out_id)
+    if sp >= 0:
+        others = _tx_inputs_prev(chain, sp)
+        for y in others[np.isin(others, outs) & (others != out_id)].tolist():
+            v = int(chain.out_value[y])
+            if v in set(int(d) for d in denoms):
+                continue
+            mine = change_owner(v)
+            if mine is not None:
+                conf = RULE_CONFIDENCE[Rule.COSPEND] * RULE_CONFIDENCE[Rule.TOXIC_CHANGE]
+                return [DemixLink(int(p), Rule.COSPEND, conf) for p in prev[mine]]
+    n_parties = max(len(addrs), 1)
     return [DemixLink(int(p), Rule.ANONYMITY_SET, 1.0 / n_parties) for p in prev if p >= 0]
 
 

@@ -15,10 +15,19 @@ from chaintrail.analysis.trace_store import TraceContext
 
 
 def score_scenarios(
-    ctx: TraceContext, scenarios: list[dict], *, hops: int = 30, demix: bool = True
+    ctx: TraceContext,
+    scenarios: list[dict],
+    *,
+    hops: int = 30,
+    demix: bool = True,
+    min_confidence: float = 0.0,
 ) -> list[dict]:
-    """Per scenario: address and exchange recall, amount errors (|traced - truth| / truth)."""
-    params = TraceParams(hops=hops, stop_at_services=True, demix=demix, max_frontier=50_000)
+    """Per scenario: address and exchange recall, amount errors (|traced - truth| / truth), and
+    the share of the cashed-out value found at the right exchanges (``found_share``: per
+    exchange, traced up to its true amount) and at wrong ones (``wrong_share``: traced beyond
+    the true amount of each exchange, exchanges that got none included)."""
+    params = TraceParams(hops=hops, stop_at_services=True, demix=demix, max_frontier=50_000,
+                         min_confidence=min_confidence)  # fmt: skip
     rows = []
     for sc in scenarios:
         ids = ctx.store.address_ids(sc["seed_addresses"])
@@ -43,6 +52,12 @@ def score_scenarios(
             if t.label:
                 by_ex_got[t.label] = by_ex_got.get(t.label, 0) + t.amount
         ex_err = {ex: abs(by_ex_got.get(ex, 0) - v) / max(v, 1) for ex, v in by_ex_truth.items()}
+        exchanges = {t.label for t in at.values() if t.label and t.category == "exchange"}
+        got_ex = {ex: sum(t.amount for t in at.values() if t.label == ex and t.category == "exchange")
+                  for ex in exchanges}  # fmt: skip
+        right = sum(min(got_ex.get(ex, 0), v) for ex, v in by_ex_truth.items())
+        wrong = sum(max(v - by_ex_truth.get(ex, 0), 0) for ex, v in got_ex.items())
+        total = max(sum(by_ex_truth.values()), 1)
         found = [r for r in per_address if r["traced"] > 0]
         rows.append(
             {
@@ -53,6 +68,8 @@ def score_scenarios(
                 "exchange_max_error": max(ex_err.values(), default=0.0),
                 "median_address_error": float(np.median([r["error"] for r in per_address])) if per_address else 0.0,
                 "traced_to_services": int(sum(t.amount for t in at.values())),
+                "truth_cashed_out": total, "found_right": right, "found_wrong": wrong,
+                "found_share": right / total, "wrong_share": wrong / total,
                 "per_address": per_address,
             }
         )  # fmt: skip

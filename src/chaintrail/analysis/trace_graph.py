@@ -72,13 +72,15 @@ def tx_edges(in_tx, in_key, in_amt, out_tx, out_key, out_amt, out_cam, out_rule)
 
 
 @njit(cache=True, nogil=True)
-def walk_paths(starts, a_out, a_tx, a_amt, b_tx, b_out, b_amt, max_len):
-    """From each start output follow the largest record back to a seed: tx ids per step.
+def walk_paths(starts, a_out, a_tx, a_amt, a_rule, b_tx, b_out, b_amt, max_len):
+    """From each start output follow the largest record back to a seed: tx ids per step, and
+    the rule of the record taken at each step (how that tx passed taint to the output).
 
     ``a_*`` (sorted by out) map an output to the tx on its far side; ``b_*`` (sorted by tx)
-    map a tx to the outputs on the other side. Rows are padded with -1.
+    map a tx to the outputs on the other side. Rows are padded with -1 (rules with 255).
     """
     res = np.full((starts.shape[0], max_len), -1, np.int64)
+    rules = np.full((starts.shape[0], max_len), 255, np.uint8)
     for s in range(starts.shape[0]):
         cur = starts[s]
         for step in range(max_len):
@@ -92,6 +94,7 @@ def walk_paths(starts, a_out, a_tx, a_amt, b_tx, b_out, b_amt, max_len):
                     best = q
             t = a_tx[best]
             res[s, step] = t
+            rules[s, step] = a_rule[best]
             lo = np.searchsorted(b_tx, t)
             hi = np.searchsorted(b_tx, t, side="right")
             if lo == hi:
@@ -101,4 +104,4 @@ def walk_paths(starts, a_out, a_tx, a_amt, b_tx, b_out, b_amt, max_len):
                 if b_amt[q] > b_amt[best]:
                     best = q
             cur = b_out[best]
-    return res
+    return res, rules

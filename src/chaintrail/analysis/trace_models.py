@@ -58,6 +58,8 @@ class Rule(IntEnum):
     COMMON_DESTINATION = 4
     REMIX = 5
     ANONYMITY_SET = 6
+    EXIT_CONSOLIDATION = 7
+    AMOUNT = 8
 
     @property
     def label(self) -> str:
@@ -74,6 +76,8 @@ RULE_CONFIDENCE: dict[Rule, float] = {
     Rule.COMMON_DESTINATION: 0.75,
     Rule.REMIX: 0.7,
     Rule.ANONYMITY_SET: 0.0,  # replaced by (party outputs / anonymity set) per mix
+    Rule.EXIT_CONSOLIDATION: 0.8,
+    Rule.AMOUNT: 0.9,
 }
 
 
@@ -93,6 +97,7 @@ class TraceParams:
     demix: bool = True
     max_frontier: int = 10_000  # outputs followed per hop; the rest is cut and reported
     max_paths: int = 3  # paths kept per terminal
+    min_confidence: float = 0.0  # demix links below this confidence are not followed
 
     def __post_init__(self) -> None:
         for name, kind in (("direction", Direction), ("model", TaintModel)):
@@ -110,6 +115,8 @@ class TraceParams:
             raise UsageError(
                 f"--max-frontier must be between 1 and {MAX_FRONTIER:,}, got {self.max_frontier}"
             )
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise UsageError(f"--min-confidence must be between 0 and 1, got {self.min_confidence}")
         if (
             self.height_from is not None
             and self.height_to is not None
@@ -227,6 +234,9 @@ class Terminal:
     # what a request to the receiving service needs: each tx that paid the traced value there,
     # {"txid", "time", "time_utc", "amount", "fiat_values", "rate_dates"}, oldest first
     deposits: list[dict[str, Any]] = field(default_factory=list)
+    # what the amount rests on: the taint model, every demixing rule on its paths and, for a
+    # service reached through its cluster's tag, the clustering heuristics
+    assumptions: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -46,6 +46,8 @@ class Naming:
     label: Lookup | None = None
     category: Lookup | None = None
     rates: DailyRates | None = None  # fiat values of terminal deposits
+    clustering: str | None = None  # heuristics of the clustering run behind cluster_of
+    own_tag: np.ndarray | None = None  # bool per address: tagged itself (not via its cluster)
 
 
 def _node_keys(chain: ChainArrays, outs: np.ndarray, naming: Naming, clusters: bool) -> np.ndarray:
@@ -122,6 +124,9 @@ def build_result(
     paths = _paths(flow, chain, naming, forward)
     terminals = _terminals(flow, term_key, names, paths, p.max_paths)
     _add_deposits(terminals, flow, term_key, chain, naming, names)
+    key_of = {names[k][0]: k for k in set(term_key.tolist())}
+    for t in terminals:
+        t.assumptions = [p.model.value, *t.assumptions, *_attribution(t, naming, key_of)]
     received: dict[int, float] = {}
     for k, a in zip(rec_key[is_out].tolist(), flow.rec_amt[is_out].tolist(), strict=True):
         received[k] = received.get(k, 0.0) + a
@@ -160,6 +165,21 @@ def build_result(
         txs_crossed=flow.txs_crossed,
         budget=flow.budget,
     )
+
+
+def _attribution(t: Terminal, naming: Naming, key_of: dict[str, int]) -> list[str]:
+    """How a service terminal is known to be that service: its own tag, or its cluster's
+    (then the clustering heuristics are an assumption of the trace)."""
+    if EndReason.SERVICE.label not in t.reasons or t.label is None:
+        return []
+    addr = key_of.get(t.address, -1)
+    own = naming.own_tag
+    if addr >= 0 and own is not None and addr < own.shape[0] and own[addr]:
+        return ["address tag"]
+    if naming.clustering is None:
+        return ["address tag"]
+    kind = "multi-input" if "change:" not in naming.clustering else "multi-input + change"
+    return [f"cluster tag ({kind})"]
 
 
 def _edges(flow, chain, rec_key, is_in, is_out, names: _Names, naming: Naming) -> list[TraceEdge]:
@@ -204,18 +224,20 @@ def _paths(flow: TraceFlow, chain: ChainArrays, naming: Naming, forward: bool):
     b_mask = is_in if forward else ~is_in  # tx -> outputs on the other side
     ao = np.argsort(flow.rec_out[a_mask], kind="stable")
     bo = np.argsort(flow.rec_tx[b_mask], kind="stable")
-    a = (flow.rec_out[a_mask][ao], flow.rec_tx[a_mask][ao], flow.rec_amt[a_mask][ao])
+    a = (flow.rec_out[a_mask][ao], flow.rec_tx[a_mask][ao], flow.rec_amt[a_mask][ao],
+         flow.rec_rule[a_mask][ao])  # fmt: skip
     b = (flow.rec_tx[b_mask][bo], flow.rec_out[b_mask][bo], flow.rec_amt[b_mask][bo])
     max_len = flow.params.hops + 2
 
-    def paths_for(outs: np.ndarray) -> list[list[str]]:
-        rows = walk_paths(outs.astype(np.int64), *a, *b, max_len)
+    def paths_for(outs: np.ndarray) -> list[tuple[list[str], set[str]]]:
+        rows, rules = walk_paths(outs.astype(np.int64), *a, *b, max_len)
         all_tx = np.unique(rows[rows >= 0])
         names = dict(zip(all_tx.tolist(), naming.txid(all_tx), strict=True)) if all_tx.size else {}
         res = []
-        for row in rows:
+        for row, rule in zip(rows, rules, strict=True):
             steps = [names[t] for t in row[row >= 0].tolist()]
-            res.append(steps[::-1] if forward else steps)
+            used = {Rule(r).label for r in rule[row >= 0].tolist() if r != Rule.MODEL}
+            res.append((steps[::-1] if forward else steps, used))
         return res
 
     return paths_for
@@ -239,9 +261,12 @@ def _terminals(flow, term_key, names: _Names, paths_for, max_paths: int) -> list
         amount = float(flow.term_amt[idx].sum())
         node, cid, lab, cat = names[int(keys[s])]
         paths: list[list[str]] = []
+        rules: set[str] = set()
         for j in idx[:max_paths].tolist():
-            if pick_paths[j] not in paths:
-                paths.append(pick_paths[j])
+            steps, used = pick_paths[j]
+            rules |= used
+            if steps not in paths:
+                paths.append(steps)
         reasons = sorted({EndReason(r).label for r in np.unique(flow.term_reason[idx]).tolist()})
         conf = (
             float((flow.term_amt[idx] * flow.term_conf[idx]).sum()) / amount if amount > 0 else 0.0
@@ -250,6 +275,7 @@ def _terminals(flow, term_key, names: _Names, paths_for, max_paths: int) -> list
             Terminal(
                 address=node, cluster_id=cid, label=lab, category=cat,
                 amount=int(round(amount)), reasons=reasons, confidence=round(conf, 4), paths=paths,
+                assumptions=[f"demix:{r}" for r in sorted(rules)],
             )
         )  # fmt: skip
     result.sort(key=lambda t: -t.amount)

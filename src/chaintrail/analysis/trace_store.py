@@ -58,6 +58,10 @@ class AddressAttribution(Protocol):
         """Categories of address ids (None where untagged)."""
         ...
 
+    def own_tag_mask(self) -> np.ndarray:
+        """Bool per address id: labelled by a tag on the address itself, not its cluster's."""
+        ...
+
 
 #: Builds the attribution of a store's addresses, given the cluster id per address (or None).
 AttributionLoader = Callable[[Any, "np.ndarray | None"], AddressAttribution]
@@ -76,15 +80,18 @@ class TraceContext:
     cluster_of: np.ndarray | None
 
 
-def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(cluster id per address, CoinJoin mix flag per tx) from the last clustering run."""
+def _clusters(
+    store: Any, n_addr: int, n_txs: int
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """(cluster id per address, CoinJoin mix flag per tx, heuristics) of the last clustering
+    run."""
     from chaintrail.analysis.clustering import load_clusters
-    from chaintrail.analysis.coinjoin import MERGE_BLOCKING
+    from chaintrail.analysis.coinjoin import MIXES
 
     try:
         state = load_clusters(store)
     except NotFoundError:
-        return None, None
+        return None, None, None
     labels = np.asarray(state.labels, dtype=np.int64)
     cluster_of = np.arange(n_addr, dtype=np.int64)  # addresses newer than the run: singletons
     k = min(n_addr, labels.shape[0])
@@ -92,8 +99,8 @@ def _clusters(store: Any, n_addr: int, n_txs: int) -> tuple[np.ndarray | None, n
     verdict = np.asarray(state.verdict)
     mixes = None
     if verdict.shape[0] == n_txs:
-        mixes = (verdict & MERGE_BLOCKING) != 0
-    return cluster_of, mixes
+        mixes = (verdict & MIXES) != 0
+    return cluster_of, mixes, state.meta.get("heuristics")
 
 
 def service_stop_mask(attribution: AddressAttribution, cluster_of: np.ndarray | None) -> np.ndarray:
@@ -110,7 +117,7 @@ def open_context(store: Any, attribution_for: AttributionLoader | None = None) -
     """Everything a trace, exposure or risk query needs from ``store``; ``attribution_for``
     (store, cluster id per address) says what the addresses are (None: nothing is tagged)."""
     chain = store.arrays()
-    cluster_of, mixes = _clusters(store, chain.n_addresses, chain.n_txs)
+    cluster_of, mixes, heuristics = _clusters(store, chain.n_addresses, chain.n_txs)
     attribution = attribution_for(store, cluster_of) if attribution_for is not None else None
     tagged = attribution is not None and attribution.any_tagged()
     stop = service_stop_mask(attribution, cluster_of) if attribution is not None and tagged else None
@@ -125,6 +132,8 @@ def open_context(store: Any, attribution_for: AttributionLoader | None = None) -
         label=attribution.labels_of if attribution is not None else None,
         category=attribution.categories_of if attribution is not None else None,
         rates=shipped_rates("btc"),
+        clustering=heuristics,
+        own_tag=attribution.own_tag_mask() if attribution is not None else None,
     )  # fmt: skip
     tracer = Tracer(chain, coinjoin_tx=mixes, stop_addr=stop)
     return TraceContext(store, chain, tracer, naming, tags, attribution, cluster_of)

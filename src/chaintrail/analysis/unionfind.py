@@ -136,15 +136,21 @@ def union_change_guarded(
     tx_n_in: np.ndarray,
     in_addr: np.ndarray,
     guard_size: int,
+    absorb_min: int,
+    absorb_ratio: int,
     refused_tx: np.ndarray,
     refused_size_in: np.ndarray,
     refused_size_change: np.ndarray,
+    refused_reason: np.ndarray,
 ) -> tuple[int, int]:
-    """Merge each tx's change address into its inputs' set unless both sets are large.
+    """Merge each tx's change address into its inputs' set unless a guard refuses it.
 
-    ``size`` is indexed by root and kept up to date. A merge whose two sets both already
-    hold ``>= guard_size`` addresses is refused and written to the ``refused_*`` arrays
-    (tx id, the two sizes). Returns ``(merges, refused)``.
+    ``size`` is indexed by root and kept up to date. Refused, and written to the ``refused_*``
+    arrays (tx id, the two sizes, reason), are merges whose two sets both already hold
+    ``>= guard_size`` addresses (reason 1), and merges whose change side holds ``>=
+    absorb_min`` addresses and more than ``absorb_ratio`` times the input side's (reason 2:
+    the sender would be absorbed into a much bigger cluster, as when a payment to a service
+    is taken for change; 0 disables it). Returns ``(merges, refused)``.
     """
     merges = 0
     refused = 0
@@ -164,10 +170,16 @@ def union_change_guarded(
         rb = find(parent, c)
         if ra == rb:
             continue
+        reason = 0
         if size[ra] >= guard_size and size[rb] >= guard_size:
+            reason = 1
+        elif absorb_ratio > 0 and size[rb] >= absorb_min and size[rb] > absorb_ratio * size[ra]:
+            reason = 2
+        if reason:
             refused_tx[refused] = t
             refused_size_in[refused] = size[ra]
             refused_size_change[refused] = size[rb]
+            refused_reason[refused] = reason
             refused += 1
             continue
         if rank[ra] < rank[rb]:

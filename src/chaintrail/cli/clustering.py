@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,6 +51,7 @@ def cluster(
             help="'multi-input' (conservative) or 'multi-input,change:<expr>' with <expr> "
             "combining address_reuse, address_type, optimal_change, power_of_ten, "
             "client_fingerprint, fingerprint_exclusion, fresh_address, peel_chain, "
+            "stable_fingerprint, stable_type, "
             "few_outputs by & | - ( ) "
             "and > (prefer: left where it names one output, else right). "
             "Default: the recommended set (see ACCURACY.md).",
@@ -116,12 +118,20 @@ def cluster(
         return
     console.print(
         f"{summary['clusters']:,} clusters from {summary['addresses']:,} addresses "
-        f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)\n"
-        f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}\n"
+        f"({summary['new_txs']:,} of {summary['txs']:,} txs processed now)"
+    )  # one print per line: the console shows a newline inside data as an escape
+    console.print(f"heuristics: {summary['heuristics']}  guard: {summary['guard_size']}")
+    console.print(
         f"multi-input merges: {summary['multi_input_merges']:,}  change merges: "
         f"{summary['change_merges']:,}  change merges refused: {summary['change_refused']:,}  "
         f"CoinJoin txs: {summary['coinjoin_txs']:,}"
     )
+    blocked = {k: v for k, v in summary.get("merge_blocked", {}).items() if v}
+    if blocked:
+        console.print(
+            "kept out of multi-input merges (detector: txs): "
+            + ", ".join(f"{k}: {v:,}" for k, v in blocked.items())
+        )
     if largest:
         out = Table(title="largest clusters", title_justify="left")
         out.add_column("cluster_id", justify="right")
@@ -159,15 +169,26 @@ def export(
     err_console.print(f"wrote {labels.shape[0]:,} addresses to {out}")
 
 
+class _Split(StrEnum):
+    multi_input = "multi-input"
+
+
 def cluster_info(
     cluster_id: Annotated[int, typer.Argument(help="Cluster id (the smallest address id in it).")],
     limit: Annotated[int, typer.Option("--limit", min=0, help="Addresses to list.")] = 20,
+    split: Annotated[
+        _Split | None,
+        typer.Option(
+            "--split",
+            help="Show the cluster's multi-input components and the change links joining them.",
+        ),
+    ] = None,
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:
-    """Size, flows, activity and first addresses of one cluster."""
+    """Size, flows, activity, evidence and first addresses of one cluster."""
     from chaintrail.analysis.cluster_state import load_table
-    from chaintrail.analysis.clustering import load_clusters
+    from chaintrail.analysis.clustering import load_cluster_evidence, load_clusters
     from chaintrail.analysis.clusters_table import cluster_row, members
 
     st = _open(store)
@@ -190,6 +211,10 @@ def cluster_info(
     from chaintrail.enrich import enrich_cluster
 
     info = enrich_cluster(st, info)
+    evidence = load_cluster_evidence(st, cluster_id)
+    info["evidence"] = evidence.summary()
+    if split is not None:
+        info["components"] = _components_doc(st, evidence, limit)
     if json_out:
         emit_json(info)
         return
@@ -212,8 +237,56 @@ def cluster_info(
         )
     if info["conflicting_actors"]:
         out.add_row(styled("conflicting actors", "red"), ", ".join(a["actor"] for a in info["actors"]))
+    ev = info["evidence"]
+    rests = [
+        f"multi-input: {ev['multi_input_components']:,} component(s), the largest "
+        f"{ev['largest_component']:,} addresses ({ev['multi_input_share']:.0%} of the cluster)"
+    ]
+    for rule, joins in ev["change_joins"].items():
+        rests.append(f"change {rule}: joins {joins:,} ({ev['change_links'][rule]:,} links)")
+    out.add_row("rests on", "\n".join(rests))
     out.add_row(f"addresses (first {limit})", "\n".join(a or "-" for a in addresses))
     console.print(out)
+    if split is not None:
+        _show_components(info["components"], cluster_id)
+
+
+def _components_doc(st: Any, evidence: Any, limit: int) -> dict[str, Any]:
+    """The multi-input components (largest first, ``limit`` addresses each) and the change
+    links joining them, as JSON-able dicts."""
+    comps = []
+    for k, c in enumerate(evidence.components):
+        comps.append(
+            {
+                "component": k,
+                "size": c.size,
+                "addresses": st.address_strings(c.addresses[:limit]),
+            }
+        )
+    txids = st.txids_hex([b.tx_id for b in evidence.bridges]) if evidence.bridges else []
+    bridges = [
+        {"txid": txid, "vout": b.vout, "heuristic": b.rule, "joins": list(b.components)}
+        for b, txid in zip(evidence.bridges, txids, strict=True)
+    ]
+    return {"multi_input": comps, "change_bridges": bridges}
+
+
+def _show_components(doc: dict[str, Any], cluster_id: int) -> None:
+    table = Table(title=f"cluster {cluster_id}: multi-input components", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("addresses", overflow="fold")
+    for c in doc["multi_input"][:50]:
+        table.add_row(str(c["component"]), f"{c['size']:,}", "\n".join(c["addresses"]))
+    console.print(table)
+    if len(doc["multi_input"]) > 50:
+        console.print(f"... {len(doc['multi_input']) - 50:,} more components (--json lists all)")
+    links = Table(title="change links joining them", title_justify="left")
+    for col in ("txid", "vout", "heuristic", "joins"):
+        links.add_column(col, overflow="fold")
+    for b in doc["change_bridges"][:50]:
+        links.add_row(b["txid"], str(b["vout"]), b["heuristic"], f"{b['joins'][0]} + {b['joins'][1]}")
+    console.print(links)
 
 
 def register(app: typer.Typer) -> None:

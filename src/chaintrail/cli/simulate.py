@@ -29,6 +29,15 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[
             int, typer.Option("--seed", help="Random seed; same seed, same bytes.")
         ] = 1,
+        variant: Annotated[
+            str,
+            typer.Option(
+                "--variant",
+                help="Economy variant: baseline, drift, privacy, households, custodial, launder, "
+                "coinjoin_zoo, legacy, mixed, or a TOML file of behaviour knobs "
+                "(docs/SIMULATOR.md).",
+            ),
+        ] = "baseline",
         force: Annotated[
             bool, typer.Option("--force", help="Replace existing blocks/ and truth/.")
         ] = False,
@@ -54,7 +63,7 @@ def register(app: typer.Typer) -> None:
                 bar.update(tasks[phase], advance=advance, total=max(total, advance))
 
             with compile_clock() as clock:
-                result = run(preset, seed, out, force=force, progress=progress)
+                result = run(preset, seed, out, variant=variant, force=force, progress=progress)
         ransom = result.scenario_seeds.get("ransomware", [])
         if json_out:
             emit_json(
@@ -62,6 +71,7 @@ def register(app: typer.Typer) -> None:
                     "out_dir": str(result.out_dir),
                     "preset": result.preset,
                     "seed": result.seed,
+                    "variant": result.variant,
                     "blocks": result.n_blocks,
                     "transactions": result.n_txs,
                     "addresses": result.n_addresses,
@@ -75,7 +85,7 @@ def register(app: typer.Typer) -> None:
             return
         console.print(
             styled("simulated", "bold green"),
-            f"{result.n_txs:,} transactions in {result.n_blocks:,} blocks "
+            f"{result.variant} economy: {result.n_txs:,} transactions in {result.n_blocks:,} blocks "
             f"({result.bytes_on_disk / 1e6:.1f} MB, {len(result.block_files)} blk files) "
             f"in {result.seconds - min(clock.seconds, result.seconds):.1f}s"
             + (f", plus {clock.seconds:.1f} s compiling numba kernels (cached after the first run)"

@@ -91,6 +91,14 @@ def trace(
     no_demix: Annotated[
         bool, typer.Option("--no-demix", help="Plain taint model through CoinJoins.")
     ] = False,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            "--min-confidence",
+            help="Do not follow demixing links whose confidence is below this (0-1; "
+            "docs/TRACING.md lists each rule's confidence).",
+        ),
+    ] = 0.0,
     max_frontier: Annotated[
         int,
         typer.Option(
@@ -130,6 +138,7 @@ def trace(
         time_from=None if time_from is None else parse_time(time_from, option="--from-time"),
         time_to=None if time_to is None else parse_time(time_to, option="--to-time", end_of_day=True),
         stop_at_services=stop_at_services, demix=not no_demix, max_frontier=max_frontier,
+        min_confidence=min_confidence,
     )  # fmt: skip
     out_fmt = export_format(out, fmt.value if fmt else None) if out is not None else None
     if out is not None:
@@ -202,6 +211,7 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         ("why", "left"),
         ("conf", "right"),
         ("hops", "right"),
+        ("rests on", "left"),
     ):
         table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     for t in result.terminals[:25]:
@@ -209,6 +219,7 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
         table.add_row(
             t.address, t.label or "", t.category or "", btc(t.amount, unit=False),
             ",".join(t.reasons), f"{t.confidence:.2f}", hops,
+            ", ".join(a for a in t.assumptions if a != result.model) or "-",
         )  # fmt: skip
     console.print(table)
     if len(result.terminals) > 25:
@@ -217,7 +228,12 @@ def _show_trace(result) -> None:  # type: ignore[no-untyped-def]
     _show_deposits(result.terminals[:25])
     console.print(f"fees: {btc(result.fee)}")
     console.print(
-        styled("each terminal's explaining paths (txids): --json, or --format csv|graphml|gexf", "dim")
+        styled(
+            f"amounts follow the {result.model} model; 'rests on' names the demixing rules and "
+            "attribution each terminal depends on; explaining paths (txids): --json, or "
+            "--format csv|graphml|gexf",
+            "dim",
+        )
     )
     for c in result.cut:
         console.print(

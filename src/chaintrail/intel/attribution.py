@@ -138,6 +138,15 @@ class Attribution:
         """Whether any address of the chain has a category."""
         return bool((self.addr_category >= 0).any())
 
+    def own_tag_mask(self) -> np.ndarray:
+        """Bool per address id: the tag labelling it is on the address itself (not a tag of
+        its cluster): a trace that ends there rests on no clustering heuristic."""
+        idx = self.addr_label_idx.astype(np.int64)
+        own = np.zeros(idx.shape[0], dtype=bool)
+        has = np.flatnonzero(idx >= 0)
+        own[has] = self.row_address[idx[has]] == has
+        return own
+
     def service_mask(self) -> np.ndarray:
         """Bool per address id: its category is a service where trails stop."""
         codes = np.array([c in SERVICE_CATEGORIES for c in self.categories] + [False], dtype=bool)

@@ -1,13 +1,13 @@
-"""Who acts in the simulated economy: entities, ordinary users and custodial services.
+"""Who acts in the simulated economy: entities, custodial services and mining pools.
 
-Every address belongs to exactly one entity (the truth's ``entity_id``). Users carry a
-wallet *fingerprint* (tx version, nSequence, locktime habit, script type, change placement,
-address reuse) so that wallet-fingerprint and change heuristics have something real to find.
+Every address belongs to exactly one entity (the truth's ``entity_id``). Ordinary users and
+their wallet software are in :mod:`chaintrail.sim.users`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from chaintrail.sim.ledger import P2PKH, P2SH, P2TR, P2WPKH, P2WSH, Ledger, RandomStream
 
@@ -25,10 +25,6 @@ GAMBLING_NAMES = ("LuckyOtter Casino", "DiceRidge")
 _MERCHANT_A = ("Amber", "Cobalt", "Juniper", "Saffron", "Willow", "Onyx", "Maple", "Quartz")
 _MERCHANT_B = ("Books", "Coffee", "Hosting", "VPN", "Games", "Electronics", "Tickets", "Art")
 
-# Script-type mix of user wallets (roughly the mix of recent mainnet outputs).
-USER_TYPES = (P2PKH, P2SH, P2WPKH, P2TR)
-USER_TYPE_WEIGHTS = (0.14, 0.16, 0.56, 0.14)
-
 
 class Entities:
     """The entity table: dense ids with a kind and a fictional name."""
@@ -44,81 +40,18 @@ class Entities:
         return len(self.kind) - 1
 
 
-@dataclass
-class Users:
-    """Ordinary users as parallel lists indexed by user number (entity = first + index)."""
+class PersonaTable(Protocol):
+    """What a pool needs of the user table: personas' entities, wallets and script types."""
 
-    first: int
-    wallet: list[int] = field(default_factory=list)
-    addr_type: list[int] = field(default_factory=list)
-    version: list[int] = field(default_factory=list)
-    sequence: list[int] = field(default_factory=list)
-    locktime_height: list[bool] = field(default_factory=list)
-    reuse_p: list[float] = field(default_factory=list)
-    change_to_input: list[bool] = field(default_factory=list)
-    change_last: list[bool] = field(default_factory=list)
-    receive: list[list[int]] = field(default_factory=list)
-    exchange: list[int] = field(default_factory=list)
+    entity: list[int]
+    wallet: list[int]
 
     @property
     def n(self) -> int:
-        """Number of users."""
-        return len(self.wallet)
+        """Number of wallet personas."""
 
-
-def make_users(
-    ledger: Ledger, ents: Entities, n: int, n_exchanges: int, rnd: RandomStream
-) -> Users:
-    """Create ``n`` users with randomly drawn but individually stable wallet fingerprints."""
-    users = Users(first=len(ents.kind))
-    for i in range(n):
-        e = ents.add("user", f"user-{i:07d}")
-        users.wallet.append(ledger.new_wallet(e))
-        u = rnd.u()
-        acc = 0.0
-        t = USER_TYPES[-1]
-        for ty, wgt in zip(USER_TYPES, USER_TYPE_WEIGHTS, strict=True):
-            acc += wgt
-            if u < acc:
-                t = ty
-                break
-        users.addr_type.append(t)
-        modern = t != P2PKH or rnd.u() < 0.3
-        users.version.append(2 if modern else 1)
-        anti_snipe = modern and rnd.u() < 0.55  # Core-like wallets set locktime = tip height
-        users.locktime_height.append(anti_snipe)
-        if anti_snipe:
-            users.sequence.append(0xFFFFFFFD if rnd.u() < 0.7 else 0xFFFFFFFE)
-        else:
-            users.sequence.append(0xFFFFFFFF if rnd.u() < 0.8 else 0xFFFFFFFD)
-        users.reuse_p.append(0.6 if rnd.u() < 0.15 else 0.03)
-        users.change_to_input.append(rnd.u() < 0.05)
-        users.change_last.append(rnd.u() < 0.3)
-        users.receive.append([])
-        users.exchange.append(rnd.below(n_exchanges))
-    return users
-
-
-def receive_address(
-    ledger: Ledger, users: Users, i: int, rnd: RandomStream, fresh: bool = False
-) -> int:
-    """An address user ``i`` gives a payer: often fresh, sometimes a reused one."""
-    addrs = users.receive[i]
-    if addrs and not fresh and rnd.u() < users.reuse_p[i]:
-        return addrs[rnd.below(len(addrs))]
-    a = ledger.new_address(users.first + i, users.addr_type[i], "receive", users.wallet[i])
-    addrs.append(a)
-    return a
-
-
-def change_address(ledger: Ledger, users: Users, i: int, input_addr: int, rnd: RandomStream) -> int:
-    """Where user ``i`` sends change: a fresh address of the input's type, mostly."""
-    if users.change_to_input[i] and rnd.u() < 0.8:
-        return input_addr
-    t = ledger.addr_type[input_addr]
-    if t == P2WSH or rnd.u() < 0.05:
-        t = users.addr_type[i]
-    return ledger.new_address(users.first + i, t, "change", users.wallet[i])
+    def addr_type(self, i: int, height: int) -> int:
+        """The script type persona ``i`` gives out at ``height``."""
 
 
 @dataclass
@@ -202,7 +135,12 @@ class Pool:
 
 
 def make_pool(
-    ledger: Ledger, ents: Entities, name: str, users: Users, n_miners: int, rnd: RandomStream
+    ledger: Ledger,
+    ents: Entities,
+    name: str,
+    users: PersonaTable,
+    n_miners: int,
+    rnd: RandomStream,
 ) -> Pool:
     """Create a pool paying a fixed set of users at reused payout addresses."""
     e = ents.add("mining_pool", name)
@@ -211,7 +149,7 @@ def make_pool(
     change = ledger.new_address(e, P2WPKH, "hot", w)
     miners = [rnd.below(users.n) for _ in range(n_miners)]
     miner_addr = [
-        ledger.new_address(users.first + m, users.addr_type[m], "payout", users.wallet[m])
+        ledger.new_address(users.entity[m], users.addr_type(m, 0), "payout", users.wallet[m])
         for m in miners
     ]
     return Pool(

@@ -33,7 +33,16 @@ from chaintrail.chains.bitcoin.serialize import (
     witness_commitment_into,
 )
 from chaintrail.sim.keys import multisig_script_into, pseudo_bytes, pubkey_into
-from chaintrail.sim.ledger import MULTISIG_SCRIPT_LEN, P2PKH, P2SH, P2TR, P2WSH, FrozenLedger
+from chaintrail.sim.ledger import (
+    FLAG_BIP69,
+    FLAG_LOW_R,
+    MULTISIG_SCRIPT_LEN,
+    P2PKH,
+    P2SH,
+    P2TR,
+    P2WSH,
+    FrozenLedger,
+)
 
 MAGIC = bytes.fromhex("f9beb4d9")
 MAX_BLOCKFILE_SIZE = 128 * 1024 * 1024  # Bitcoin Core's MAX_BLOCKFILE_SIZE
@@ -43,16 +52,53 @@ _CHUNK_BYTES = 48 * 1024 * 1024
 
 
 @njit(cache=True)
-def _sig_len(in_id, which):  # type: ignore[no-untyped-def]
+def _sig_len(in_id, which, low_r):  # type: ignore[no-untyped-def]
+    if low_r:
+        return 71
     return 71 + (((in_id * 40503) >> (11 + which)) & 1)
+
+
+@njit(cache=True)
+def _bip69_before(x, y, in_prev, out_tx, tx_out_start, txid):  # type: ignore[no-untyped-def]
+    """Does input ``x`` sort before input ``y`` under BIP69 (display txid, then vout)?"""
+    ox = in_prev[x]
+    oy = in_prev[y]
+    tx_x = out_tx[ox]
+    tx_y = out_tx[oy]
+    if tx_x != tx_y:
+        for i in range(31, -1, -1):  # display order = internal bytes reversed
+            if txid[tx_x, i] != txid[tx_y, i]:
+                return txid[tx_x, i] < txid[tx_y, i]
+    return ox - tx_out_start[tx_x] < oy - tx_out_start[tx_y]
+
+
+@njit(cache=True)
+def _input_order(t, flags, tx_in_start, tx_n_in, in_prev, out_tx, tx_out_start, txid):  # type: ignore[no-untyped-def]
+    """Input ids of tx ``t`` in written order: ledger order, or BIP69 order if flagged."""
+    i0 = tx_in_start[t]
+    k = tx_n_in[t]
+    order = np.empty(k, np.int64)
+    for q in range(k):
+        order[q] = i0 + q
+    if flags & FLAG_BIP69:
+        for a in range(1, k):
+            cur = order[a]
+            b = a - 1
+            while b >= 0 and _bip69_before(cur, order[b], in_prev, out_tx, tx_out_start, txid):
+                order[b + 1] = order[b]
+                b -= 1
+            order[b + 1] = cur
+    return order
 
 
 @njit(cache=True)
 def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w, tmp):  # type: ignore[no-untyped-def]
     (tx_version, tx_locktime, tx_n_in, tx_n_out, tx_in_start, tx_out_start,
-     in_prev, in_seq, out_value, out_addr, out_tx, addr_type) = L  # fmt: skip
+     in_prev, in_seq, out_value, out_addr, out_tx, addr_type, tx_flags) = L  # fmt: skip
     i0 = tx_in_start[t]
     i1 = i0 + tx_n_in[t]
+    low_r = (tx_flags[t] & FLAG_LOW_R) != 0
+    order = _input_order(t, tx_flags[t], tx_in_start, tx_n_in, in_prev, out_tx, tx_out_start, txid)
     segwit = False
     for j in range(i0, i1):
         if addr_type[out_addr[in_prev[j]]] != P2PKH:
@@ -66,7 +112,7 @@ def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w
         p += 2
     body = p
     p = put_varint(buf, p, i1 - i0)
-    for j in range(i0, i1):
+    for j in order:
         o = in_prev[j]
         pt = out_tx[o]
         p = put_copy(buf, p, txid[pt], 0, 32)
@@ -74,7 +120,7 @@ def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w
         a = out_addr[o]
         ty = addr_type[a]
         if ty == P2PKH:
-            sl = _sig_len(j, 0)
+            sl = _sig_len(j, 0, low_r)
             buf[p] = sl + 35
             buf[p + 1] = sl
             pseudo_bytes(seed, 2 * j, 3, scr, 0, 64)
@@ -111,7 +157,7 @@ def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w
             p += 3 + n
     body_end = p
     if segwit:
-        for j in range(i0, i1):
+        for j in order:
             a = out_addr[in_prev[j]]
             ty = addr_type[a]
             if ty == P2PKH:
@@ -127,7 +173,7 @@ def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w
                 buf[p + 1] = 0
                 p += 2
                 for which in range(2):
-                    sl = _sig_len(j, which)
+                    sl = _sig_len(j, which, low_r)
                     buf[p] = sl
                     pseudo_bytes(seed, 2 * j + which, 3, scr, 0, 64)
                     p = put_der_signature(buf, p + 1, scr, 0, sl)
@@ -135,7 +181,7 @@ def _write_tx(t, buf, p, seed, L, payload, txid, wtxid_row, scr, state, block, w
                 multisig_script_into(seed, a, buf, p + 1)
                 p += 1 + MULTISIG_SCRIPT_LEN
             else:  # P2SH-P2WPKH, P2WPKH
-                sl = _sig_len(j, 0)
+                sl = _sig_len(j, 0, low_r)
                 buf[p] = 2
                 buf[p + 1] = sl
                 pseudo_bytes(seed, 2 * j, 3, scr, 0, 64)
@@ -161,7 +207,7 @@ def _write_coinbase(
     t, height, segwit, commitment, buf, p, seed, L, payload, tag, txid, state, block, w
 ):  # type: ignore[no-untyped-def]
     (tx_version, tx_locktime, tx_n_in, tx_n_out, tx_in_start, tx_out_start,
-     in_prev, in_seq, out_value, out_addr, out_tx, addr_type) = L  # fmt: skip
+     in_prev, in_seq, out_value, out_addr, out_tx, addr_type, tx_flags) = L  # fmt: skip
     start = p
     p = put_u32(buf, p, tx_version[t])
     if segwit:
@@ -350,7 +396,7 @@ def write_block_files(
     block_hash = np.zeros((n_blocks, 32), np.uint8)
     L = (fl.tx_version, fl.tx_locktime, fl.tx_n_in, fl.tx_n_out, fl.tx_in_start,
          fl.tx_out_start, fl.in_prev, fl.in_seq, fl.out_value, fl.out_addr, fl.out_tx,
-         fl.addr_type)  # fmt: skip
+         fl.addr_type, fl.tx_flags)  # fmt: skip
     blocks = (fl.block_tx_start, fl.block_n_tx, fl.block_time, fl.block_pool)
     tag_arrays = tuple(np.frombuffer(t, np.uint8).copy() for t in tags)
     bounds = _block_bounds(fl)

@@ -17,6 +17,7 @@ Sizes are exact: the serialiser's signature lengths are a pure function of the i
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ P2TR = int(ScriptType.P2TR)
 
 DUST = 1_000  # no output below this many satoshis (above every standard dust limit)
 MULTISIG_SCRIPT_LEN = 105  # OP_2 <33> <33> <33> OP_3 OP_CHECKMULTISIG
+# per-tx flags (``tx_flags``): how the signing software wrote the tx
+FLAG_BIP69 = 1  # inputs sorted by (previous txid as displayed, vout) when serialised
+FLAG_LOW_R = 2  # every ECDSA signature is low-R: 70 DER bytes + sighash = 71
 
 TX_KINDS = (
     "coinbase",
@@ -52,6 +56,9 @@ TX_KINDS = (
     "fan_out",
     "fan_in",
     "deposit",
+    "payjoin",
+    "coinjoin_wabisabi",
+    "self_transfer",
 )
 KIND = {name: i for i, name in enumerate(TX_KINDS)}
 
@@ -82,31 +89,35 @@ _INPUT_BASE_EST = {P2PKH: 148, P2SH: 64, P2WPKH: 41, P2WSH: 41, P2TR: 41}
 _INPUT_WIT_EST = {P2PKH: 0, P2SH: 108, P2WPKH: 108, P2WSH: 254, P2TR: 66}
 
 
-def sig_len(in_id: int, which: int = 0) -> int:
+def sig_len(in_id: int, which: int = 0, low_r: bool = False) -> int:
     """Length (71 or 72, sighash byte included) of DER signature ``which`` of input ``in_id``.
 
     A pure function so the planner's sizes equal the serialiser's bytes; the serialiser
-    (:mod:`chaintrail.chains.bitcoin.serialize`) uses the same formula.
+    (:mod:`chaintrail.sim.blockfile`) uses the same formula. Low-R signing software always
+    gets 71 (a 32-byte r).
     """
+    if low_r:
+        return 71
     return 71 + (((in_id * 40503) >> (11 + which)) & 1)
 
 
-def input_sizes(addr_type: int, in_id: int) -> tuple[int, int]:
+def input_sizes(addr_type: int, in_id: int, low_r: bool = False) -> tuple[int, int]:
     """(non-witness bytes, witness bytes) of an input spending ``addr_type`` as input ``in_id``.
 
     Witness bytes include the item count; a legacy input in a segwit tx adds one 0x00 byte,
     which :meth:`Ledger.vsize` accounts for.
     """
     if addr_type == P2PKH:
-        return 41 + sig_len(in_id) + 35, 0
+        return 41 + sig_len(in_id, 0, low_r) + 35, 0
     if addr_type == P2SH:
-        return 64, 1 + 1 + sig_len(in_id) + 34
+        return 64, 1 + 1 + sig_len(in_id, 0, low_r) + 34
     if addr_type == P2WPKH:
-        return 41, 1 + 1 + sig_len(in_id) + 34
+        return 41, 1 + 1 + sig_len(in_id, 0, low_r) + 34
     if addr_type == P2TR:
         return 41, 66
     if addr_type == P2WSH:
-        return 41, 1 + 1 + 1 + sig_len(in_id, 0) + 1 + sig_len(in_id, 1) + 1 + MULTISIG_SCRIPT_LEN
+        sigs = sig_len(in_id, 0, low_r) + sig_len(in_id, 1, low_r)
+        return 41, 1 + 1 + 1 + 1 + sigs + 1 + MULTISIG_SCRIPT_LEN
     raise ValueError(f"unsupported input script type {addr_type}")
 
 
@@ -147,14 +158,8 @@ class RandomStream:
         """A uniform integer in [0, n)."""
         return int(self.u() * n)
 
-    def choice(self, items: list) -> object:  # type: ignore[type-arg]
-        """A uniformly chosen element of a non-empty list."""
-        return items[int(self.u() * len(items))]
-
     def lognormal(self, median: float, sigma: float) -> float:
         """A log-normal draw with the given median (from two uniforms, Box-Muller)."""
-        import math
-
         u1 = max(self.u(), 1e-12)
         z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * self.u())
         return median * math.exp(sigma * z)
@@ -167,6 +172,7 @@ class FrozenLedger:
     tx_version: np.ndarray
     tx_locktime: np.ndarray
     tx_kind: np.ndarray
+    tx_flags: np.ndarray
     tx_entity: np.ndarray
     tx_change: np.ndarray
     tx_n_in: np.ndarray
@@ -194,6 +200,7 @@ class Ledger:
         self.tx_version = array("i")
         self.tx_locktime = array("I")
         self.tx_kind = array("B")
+        self.tx_flags = array("B")
         self.tx_entity = array("i")
         self.tx_change = array("i")
         self.tx_n_in = array("i")
@@ -285,14 +292,15 @@ class Ledger:
             self.balance[w] += self.out_value[o]
 
     # ------------------------------------------------------------------ sizes
-    def vsize(self, inputs: list[int], out_addrs: list[int]) -> int:
-        """Exact vsize of a tx spending ``inputs`` (output ids) to ``out_addrs`` if added next."""
+    def vsize(self, inputs: list[int], out_addrs: list[int], low_r: bool = False) -> int:
+        """Exact vsize of a tx spending ``inputs`` (output ids) to ``out_addrs`` if added next
+        (``low_r``: signed by low-R software)."""
         in_id = len(self.in_prev)
         base = 4 + 4 + _varint_len(len(inputs)) + _varint_len(len(out_addrs))
         wit = 0
         segwit = False
         for i, o in enumerate(inputs):
-            b, w = input_sizes(self.addr_type[self.out_addr[o]], in_id + i)
+            b, w = input_sizes(self.addr_type[self.out_addr[o]], in_id + i, low_r)
             base += b
             if w:
                 segwit = True
@@ -320,6 +328,7 @@ class Ledger:
         locktime: int = 0,
         sequence: int = 0xFFFFFFFF,
         change_vout: int = -1,
+        flags: int = 0,
     ) -> int:
         """Append a transaction; outputs are (value, address id) and join their wallets.
 
@@ -340,6 +349,7 @@ class Ledger:
             self.block_fees += fee
         tx = len(self.tx_kind)
         self.tx_kind.append(KIND[kind])
+        self.tx_flags.append(flags)
         self.tx_entity.append(entity)
         self.tx_version.append(version)
         self.tx_locktime.append(locktime)
@@ -391,6 +401,7 @@ class Ledger:
             tx_version=arr(self.tx_version, "i4"),
             tx_locktime=arr(self.tx_locktime, "u4"),
             tx_kind=arr(self.tx_kind, "u1"),
+            tx_flags=arr(self.tx_flags, "u1"),
             tx_entity=arr(self.tx_entity, "i4"),
             tx_change=arr(self.tx_change, "i4"),
             tx_n_in=n_in,

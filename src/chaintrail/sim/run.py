@@ -6,6 +6,7 @@ everything is written, so a failure never leaves half-written ``blocks/`` or ``t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -17,6 +18,7 @@ import numpy as np
 
 from chaintrail.errors import UsageError
 from chaintrail.sim.actors import POOL_NAMES
+from chaintrail.sim.behaviour import Behaviour, behaviour_dict, load_behaviour
 from chaintrail.sim.blockfile import write_block_files
 from chaintrail.sim.economy import Economy
 from chaintrail.sim.keys import payloads_for
@@ -24,6 +26,7 @@ from chaintrail.sim.ledger import ROLE, FrozenLedger
 from chaintrail.sim.presets import get_preset
 from chaintrail.sim.truth import address_strings, txid_hex, write_truth
 
+SIMULATION_FILE = "simulation.json"  # preset, seed, variant and every knob of the run
 # progress(phase, advance, total): phase is "plan", "serialise" or "truth"
 Progress = Callable[[str, int, int], None]
 
@@ -35,6 +38,7 @@ class SimResult:
     out_dir: Path
     preset: str
     seed: int
+    variant: str
     n_blocks: int
     n_txs: int
     n_addresses: int
@@ -65,6 +69,8 @@ def _tagged(econ: Economy, fl: FrozenLedger) -> list[int]:
         picked += [pool.coinbase_addr, pool.change_addr]
     c = econ.coordinators
     picked += [c.wasabi_fee_addr, c.whirlpool_fee_addr]
+    if c.wabisabi_fee_addr >= 0:
+        picked.append(c.wabisabi_fee_addr)
     picked += [r.seed_addresses[0] for r in econ.records if r.name == "scam"]
     return sorted({a for a in picked if used[a]})
 
@@ -74,15 +80,21 @@ def simulate(
     seed: int,
     out_dir: str | Path,
     *,
+    variant: str | Behaviour = "baseline",
     force: bool = False,
     progress: Progress | None = None,
 ) -> SimResult:
     """Generate the ``preset`` chain for ``seed`` into ``out_dir/blocks`` and ``out_dir/truth``.
 
-    Byte-identical for the same (preset, seed). Raises UsageError if the output exists and
-    ``force`` is not set.
+    ``variant`` is a variant name, a TOML file of knobs, or a Behaviour
+    (:mod:`chaintrail.sim.behaviour`). Byte-identical for the same (preset, seed, variant).
+    Raises UsageError if the output exists and ``force`` is not set.
     """
     p = get_preset(preset)
+    if isinstance(variant, Behaviour):
+        variant_name, behaviour = "custom", variant
+    else:
+        variant_name, behaviour = load_behaviour(variant)
     if seed < 0 or seed >= 2**63:
         raise UsageError(f"seed must be between 0 and 2**63-1, got {seed}")
     out = Path(out_dir)
@@ -95,7 +107,7 @@ def simulate(
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
 
-    econ = Economy(p, seed)
+    econ = Economy(p, seed, behaviour)
     state = {"txs": 0}
 
     def on_block(_: int) -> None:
@@ -127,6 +139,9 @@ def simulate(
         txids = txid_hex(txid)
         write_truth(stage / "truth", fl, addrs, txids, econ.ents.kind, econ.ents.name,
                     econ.records, _tagged(econ, fl))  # fmt: skip
+        meta = {"preset": p.name, "seed": seed, "variant": variant_name,
+                "behaviour": behaviour_dict(behaviour)}  # fmt: skip
+        (stage / "truth" / SIMULATION_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         report("truth", 1, 1)
         phases["truth"] = time.perf_counter() - t2
         for sub in ("blocks", "truth"):
@@ -140,6 +155,7 @@ def simulate(
         out_dir=out,
         preset=p.name,
         seed=seed,
+        variant=variant_name,
         n_blocks=n_blocks,
         n_txs=int(fl.tx_kind.shape[0]),
         n_addresses=int(fl.addr_type.shape[0]),

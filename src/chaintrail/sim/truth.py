@@ -23,7 +23,7 @@ import yaml
 from chaintrail.chains.bitcoin.address import encode_address_keys
 from chaintrail.chains.model import ScriptType
 from chaintrail.sim.ledger import ROLES, TX_KINDS, FrozenLedger
-from chaintrail.sim.scenarios import ScenarioRecord
+from chaintrail.sim.records import ScenarioRecord
 
 TAG_DATE = datetime.date(2024, 1, 15)
 _CATEGORY = {
