@@ -19,6 +19,7 @@ import numpy as np
 from chaintrail.analysis.exposure import AddressTags, exposure
 from chaintrail.analysis.trace import Tracer
 from chaintrail.analysis.trace_models import Seeds, TraceParams
+from chaintrail.budget import Budget
 from chaintrail.store.arrays import ChainArrays
 from chaintrail.store.layout import MANIFEST
 
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", type=Path, help="an existing chaintrail store")
     ap.add_argument("--txs", type=int, default=300_000, help="synthetic chain size")
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--cte-queries", type=int, default=5)
+    ap.add_argument("--cte-queries", type=int, default=5, help="0 skips both baselines")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     chain = load_store_chain(args) if (args.chain or args.store) else synthetic_chain(args.txs)
@@ -197,6 +198,24 @@ def main(argv: list[str] | None = None) -> int:
     p50, p95 = pct(times)
     print(f"numba 6-hop haircut trace: p50 {p50:.3f} ms, p95 {p95:.3f} ms "
           f"(median {int(np.median(sizes))} txs crossed, max {max(sizes)})")  # fmt: skip
+    # the same traces under a work budget the API would use (never reached here), interleaved
+    # with unbudgeted runs (which goes first alternates) so both see the same machine and
+    # cache: what the checks cost
+    budget = Budget(seconds=3600.0, max_frontier=10_000, max_results=10**9)
+    plain: list[float] = []
+    metered: list[float] = []
+    for i, s in enumerate(seeds):
+        pair = [("plain", plain), ("metered", metered)]
+        for kind, out in pair if i % 2 else pair[::-1]:
+            t1 = time.perf_counter()
+            meter = budget.start() if kind == "metered" else None
+            tracer.run(Seeds(s, chain.out_value[s]), params, meter=meter)
+            out.append(time.perf_counter() - t1)
+    b50, b95 = pct(metered)
+    u50, u95 = pct(plain)
+    print(f"  with a work budget (checked each hop): p50 {b50:.3f} ms, p95 {b95:.3f} ms; "
+          f"without, same run interleaved: p50 {u50:.3f} ms, p95 {u95:.3f} ms "
+          f"({100 * (b50 / u50 - 1):+.1f}% at p50)")  # fmt: skip
     tags = AddressTags(
         np.where(rng.random(chain.n_addresses) < 0.01, 1, 0).astype(np.int32), ["", "exchange"]
     )
@@ -210,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     e50, e95 = pct(ex_times)
     print(f"exposure query (received+sent, {HOPS} hops): p50 {e50:.3f} ms, p95 {e95:.3f} ms")
     n_cte = min(args.cte_queries, len(seeds))
+    if n_cte == 0:  # --cte-queries 0: the numba figures only (no DuckDB/networkx baselines)
+        return 0
     cte_times, cte_totals = duckdb_trace(chain, seeds[:n_cte])
     c50, c95 = pct(cte_times)
     print(f"duckdb recursive CTE, same trace: p50 {c50:.1f} ms, p95 {c95:.1f} ms "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from chaintrail.errors import NotFoundError
+from chaintrail.intel.database import intel_path
 
 
 def _cluster_ids(store: Any, address_ids: list[int]) -> list[int | None]:
@@ -27,7 +28,7 @@ def _cluster_ids(store: Any, address_ids: list[int]) -> list[int | None]:
 def _tags(store: Any, addresses: list[str]) -> dict[str, list[dict[str, Any]]]:
     from chaintrail.intel.attribution import tags_for_addresses
 
-    if not addresses or not (store.root / "intel.duckdb").exists():
+    if not addresses or not intel_path(store.root).exists():
         return {}
     return tags_for_addresses(store.root, addresses)
 
@@ -93,7 +94,7 @@ def enrich_cluster(store: Any, info: dict[str, Any]) -> dict[str, Any]:
     from chaintrail.intel.attribution_rules import tag_concept
     from chaintrail.intel.views import cluster_tags
 
-    if not (store.root / "intel.duckdb").exists():
+    if not intel_path(store.root).exists():
         return {**info, "label": None, "category": None, "label_from": None, "labels": [],
                 "actors": [], "conflicting_actors": False}  # fmt: skip
     view = cluster_tags(store.root, int(info["cluster_id"]))

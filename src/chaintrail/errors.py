@@ -14,6 +14,7 @@ yaml, sqlalchemy) are translated at the boundary with ``raise ... from exc``::
     ├── StoreError                  the store is missing, locked, or inconsistent
     ├── RemoteError                 an RPC node or remote service refused or failed
     └── UsageError                  a command was called with options that do not fit
+        └── BudgetError             work too big for its budget, with no useful partial answer
 
 The CLI prints ``str(err)`` in one red line and exits 1 (2 for ``UsageError``); the API
 maps NotFoundError to 404, InputError/UsageError to 400, ForbiddenError to 403, ConflictError
@@ -92,8 +93,14 @@ class UsageError(ChaintrailError):
     exit_code = 2
 
 
+class BudgetError(UsageError):
+    """Work that would not fit its budget (time, size) and cannot stop halfway usefully, such
+    as a sum over a cluster's members; work that can (a trace, a listing) is cut instead."""
+
+
 __all__ = [
     "AddressError",
+    "BudgetError",
     "ChaintrailError",
     "ConflictError",
     "DecodeError",

@@ -210,3 +210,27 @@ def test_backward_a_postmix_coin_spent_with_the_toxic_change_leads_to_the_party(
     party = next(t for t in res.terminals if t.address == f"a{PARTY}")
     assert party.amount >= 0.99 * 1_490_000  # both the change and the postmix coin
     assert "demix:cospend" in party.assumptions or "demix:toxic_change" in party.assumptions
+
+
+def test_a_budget_that_runs_out_among_the_mixes_ends_those_trails_there():
+    """The party's coins reach the mix at hop 1; the budget is cancelled just before that hop's
+    demixing, so the trails entering the mix end there as 'budget' and nothing is lost."""
+    from chaintrail.analysis.trace_models import EndReason
+    from chaintrail.budget import Budget
+
+    chain = _mix_chain("consolidate")
+    tracer = Tracer(chain)
+    params = TraceParams(demix=True, hops=4)
+    meter = Budget().start()
+
+    def cancel_at_hop_one(hop: int, hops: int, frontier: int) -> None:
+        if hop == 1:
+            meter.cancel()
+
+    seeds = tracer.seeds_for_addresses(np.array([PARTY]), params)
+    flow = tracer.run(seeds, params, meter=meter, progress=cancel_at_hop_one)
+    assert flow.budget is not None and flow.budget["cut"] == "cancelled"
+    stopped = flow.term_reason == EndReason.BUDGET
+    assert sorted(flow.term_out[stopped].tolist()) == sorted(seeds.out_ids.tolist())
+    assert flow.rec_out.size == 0 and flow.hops_done == 0  # nothing crossed the mix
+    assert flow.term_amt.sum() == seeds.amounts.sum()

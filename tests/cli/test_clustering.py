@@ -93,3 +93,37 @@ def test_bad_input_raises_the_one_line_errors(store_dir: Path) -> None:
     missing = runner.invoke(app, ["cluster-info", "99999", "--store", str(store_dir)])
     assert isinstance(missing.exception, NotFoundError)
     assert "no such cluster" in str(missing.exception)
+
+
+def test_concurrent_cluster_runs_one_wins_the_other_says_so_in_one_line(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 10 E: two `chaintrail cluster` at once; the second died with a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from chaintrail.store.layout import WriterLock
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "chaintrail", "cluster", "--full", "--store", str(store_dir)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    holder = WriterLock(store_dir / "derived" / "clusters")  # as a running `cluster` holds it
+    with holder:
+        busy = start()
+        code, err = busy.wait(), busy.communicate()[1]
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"another process is clustering this store (pid {os.getpid()})" in err
+    outcomes = []
+    for _ in range(2):
+        runs = [start(), start()]
+        outcomes += [(p.wait(), p.communicate()[1]) for p in runs]
+    for code, err in outcomes:
+        assert "Traceback" not in err, err
+        assert code == 0 or (code == 1 and "another process is clustering" in err), err
+        assert code == 0 or len(err.strip().splitlines()) == 1, err
+    assert any(code == 0 for code, _ in outcomes)
+    assert tx_heuristics(ChainStore.open(store_dir), 0)["is_coinjoin"] is False  # state loads

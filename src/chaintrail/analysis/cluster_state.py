@@ -1,4 +1,4 @@
-"""Persisted clustering state in ``store.derived_dir("clusters")``, written atomically.
+"""Persisted clustering state in ``store.derived_dir(DERIVED_NAME)``, written atomically.
 
 Each run writes its arrays under fresh names (``<name>.<run>.npy``, ``refused.<run>.parquet``)
 and then replaces ``state.json``, which names them, with ``os.replace``; a crash at any point
@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 
 from chaintrail.errors import StoreError
 
-STATE_FILE = "state.json"
+DERIVED_NAME = "clusters"  # <store>/derived/clusters/
+STATE_FILE = "state.json"  # replaced last by every run: its identity says which run is current
 FORMAT = 1
 _ARRAYS = ("parent", "rank", "labels", "verdict")
 REFUSED_SCHEMA = pa.schema(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from chaintrail.analysis.change_expr import (
 )
 from chaintrail.analysis.cluster_evidence import ClusterEvidence, cluster_evidence
 from chaintrail.analysis.cluster_state import (
+    DERIVED_NAME,
     LINKS_SCHEMA,
     ClusterState,
     empty_refused,
@@ -44,6 +46,7 @@ from chaintrail.analysis.clusters_table import cluster_table
 from chaintrail.analysis.coinjoin import DETECTORS, MERGE_BLOCKING, detect_coinjoins
 from chaintrail.errors import NotFoundError
 from chaintrail.store.arrays import ChainArrays
+from chaintrail.store.layout import WriterLock
 
 # Recommended set (ACCURACY.md, chosen on the tuning variants and seeds only): the only
 # unround output when the tx pays a round amount, else the only fresh output of the inputs'
@@ -295,8 +298,19 @@ def run_clustering(
     progress: Progress | None = None,
 ) -> ClusterState:
     """Cluster a :class:`~chaintrail.store.ChainStore` and persist the result in its
-    ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused."""
-    directory = store.derived_dir("clusters")
+    ``clusters`` derived dir; incremental unless ``full`` or the previous run cannot be reused.
+
+    One run at a time per store: StoreError naming the other run's pid if one is going on.
+    """
+    directory = store.derived_dir(DERIVED_NAME)
+    with WriterLock(directory, busy="another process is clustering this store"):
+        return _run_clustering(store, directory, heuristics, full, guard_size, progress)
+
+
+def _run_clustering(
+    store: Any, directory: Path, heuristics: str, full: bool, guard_size: int,
+    progress: Progress | None,
+) -> ClusterState:  # fmt: skip
     previous = None if full else load_state(directory)
     if previous is not None:
         previous.links = load_links(directory, previous)
@@ -321,7 +335,7 @@ def run_clustering(
 
 def load_clusters(store: Any) -> ClusterState:
     """The persisted clustering of ``store`` (memory-mapped); NotFoundError if never run."""
-    state = load_state(store.derived_dir("clusters"), mmap=True)
+    state = load_state(store.derived_dir(DERIVED_NAME), mmap=True)
     if state is None:
         raise NotFoundError(
             f"store {getattr(store, 'path', '')}: no clustering yet; run 'chaintrail cluster'"
@@ -332,7 +346,7 @@ def load_clusters(store: Any) -> ClusterState:
 def load_cluster_evidence(store: Any, cluster_id: int) -> ClusterEvidence:
     """:func:`~chaintrail.analysis.cluster_evidence.cluster_evidence` for one cluster of the
     persisted clustering of ``store``."""
-    directory = store.derived_dir("clusters")
+    directory = store.derived_dir(DERIVED_NAME)
     state = load_clusters(store)
     if not 0 <= cluster_id < state.labels.shape[0] or int(state.labels[cluster_id]) != cluster_id:
         raise NotFoundError(f"cluster {cluster_id} is not a cluster id of the last clustering run")

@@ -9,6 +9,8 @@ turns that into the graph, terminals and paths a user reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from chaintrail.analysis import trace_demix as demix
@@ -26,6 +28,7 @@ from chaintrail.analysis.trace_models import (
     TraceFlow,
     TraceParams,
 )
+from chaintrail.budget import Meter
 from chaintrail.errors import NotFoundError, UsageError
 from chaintrail.store.arrays import ChainArrays
 
@@ -71,12 +74,15 @@ class _Frontier:
 class _Recorder:
     """Collects flow and terminal records hop by hop; ``flow()`` concatenates them."""
 
-    def __init__(self) -> None:
+    def __init__(self, count: bool = True) -> None:
         self.rec: list[tuple[np.ndarray, ...]] = []
         self.term: list[tuple[np.ndarray, ...]] = []
+        self.count = count
+        self.size = 0  # records + terminals so far (what a result budget counts), if counted
 
     def records(self, side, tx, out, amt, conf, rule, hop) -> None:
         n = out.shape[0]
+        self.size += n if self.count else 0
         if n:
             self.rec.append(
                 (
@@ -92,6 +98,7 @@ class _Recorder:
 
     def terminals(self, front: _Frontier, reason, hop: int) -> None:
         n = front.out.shape[0]
+        self.size += n if self.count else 0
         if n:
             reasons = np.broadcast_to(np.asarray(reason, np.uint8), (n,)).copy()
             self.term.append((front.out, front.amt, front.conf, reasons, np.full(n, hop, np.int32)))
@@ -187,11 +194,23 @@ class Tracer:
 
     # ---- the trace ----------------------------------------------------------------------
     def run(
-        self, seeds: Seeds, params: TraceParams, *, stop_addr: np.ndarray | None = None
+        self,
+        seeds: Seeds,
+        params: TraceParams,
+        *,
+        stop_addr: np.ndarray | None = None,
+        meter: Meter | None = None,
+        progress: Callable[[int, int, int], None] | None = None,
+        limit_results: bool = True,
     ) -> TraceFlow:
         """Trace from ``seeds`` under ``params``; every satoshi is accounted for in the flow.
 
-        ``stop_addr`` overrides the tracer's stop mask for this trace only.
+        ``stop_addr`` overrides the tracer's stop mask for this trace only. ``meter`` bounds
+        the work: it is asked before each hop and each CoinJoin demixed; when it says stop,
+        the trails still moving end there (reason ``budget``) and ``flow.budget`` says why.
+        ``progress(hop, hops, frontier size)`` is called before each hop. Without
+        ``limit_results`` only the meter's time and cancellation count (exposure keeps sums,
+        not the flow records).
         """
         stop = self.stop_addr if stop_addr is None else stop_addr
         if params.stop_at_services and stop is None:
@@ -202,7 +221,7 @@ class Tracer:
         window = params.window()
         defer = self.coinjoin_tx if params.demix else np.zeros(0, np.bool_)
         side_cross, side_emit = (SIDE_IN, SIDE_OUT) if forward else (SIDE_OUT, SIDE_IN)
-        rec = _Recorder()
+        rec = _Recorder(count=limit_results)
         mixing = demix.DemixState(self.chain, self.coinjoin_tx) if params.demix else None
         amt0 = seeds.amounts.astype(np.float64)
         front = _Frontier(seeds.out_ids, amt0, amt0.copy())
@@ -213,26 +232,23 @@ class Tracer:
         fee = 0.0
         crossed_txs = 0
         hop = 0
+        out_of_budget = False
         for hop in range(1, params.hops + 1):
             if front.out.size == 0:
                 hop -= 1
                 break
+            if meter is not None and not meter.ok(rec.size):
+                hop -= 1
+                out_of_budget = True
+                break
+            if progress is not None:
+                progress(hop, params.hops, int(front.out.size))
             status, via = self._route(front.out, forward, window, defer)
             for st, reason in _END_OF_STATUS.items():
                 ended = status == st
                 if ended.any():
                     rec.terminals(front.take(ended), reason, hop - 1)
             crossing = (status == K.MOVED) | (status == K.DEFERRED)
-            rec.records(
-                side_cross,
-                via[crossing],
-                front.out[crossing],
-                front.amt[crossing],
-                front.conf[crossing],
-                Rule.MODEL,
-                hop,
-            )
-            crossed_txs += int(np.unique(via[crossing]).size)
             if fifo:
                 emitted, hop_fee = self._fifo(front, status, via, forward)
             else:
@@ -246,21 +262,39 @@ class Tracer:
             rules = [np.zeros(emitted.out.size, np.uint8)]
             deferred = status == K.DEFERRED
             if deferred.any():
-                mixed, mixed_rules, mix_fee = self._demix(
-                    front.take(deferred), via[deferred], forward, poison, rec, seeds, mixing
+                mixed, mixed_rules, mix_fee, undone = self._demix(
+                    front.take(deferred), via[deferred], forward, poison, rec, seeds, mixing, meter
                 )
                 parts.append(mixed)
                 rules.append(mixed_rules)
                 fee += mix_fee
+                if undone.size:  # the budget ran out among the mixes: those trails end here
+                    stopped = deferred & np.isin(via, undone)
+                    rec.terminals(front.take(stopped), EndReason.BUDGET, hop - 1)
+                    crossing &= ~stopped
+                    out_of_budget = True
+            rec.records(
+                side_cross,
+                via[crossing],
+                front.out[crossing],
+                front.amt[crossing],
+                front.conf[crossing],
+                Rule.MODEL,
+                hop,
+            )
+            crossed_txs += int(np.unique(via[crossing]).size)
             nxt = _Frontier.concat(parts)
             nxt_rule = np.concatenate(rules)
             src_tx = np.concatenate([p.src_tx for p in parts])
             front = self._filter(nxt, nxt_rule, src_tx, side_emit, hop, params, rec, cuts, stop)
+            if out_of_budget:
+                break
         else:
             hop = params.hops
         if front.out.size:
             status, _ = self._route(front.out, forward, window, np.zeros(0, np.bool_))
-            reason = np.where(status == K.UNSPENT, EndReason.UNSPENT, EndReason.MAX_HOPS)
+            still = EndReason.BUDGET if out_of_budget else EndReason.MAX_HOPS
+            reason = np.where(status == K.UNSPENT, EndReason.UNSPENT, still)
             reason = np.where(status == K.MINED, EndReason.MINED, reason)
             rec.terminals(front, reason.astype(np.uint8), hop)
         (r_side, r_tx, r_out, r_amt, r_conf, r_rule, r_hop), term = rec.columns()
@@ -273,6 +307,7 @@ class Tracer:
             fee=fee, cuts=[c for c in cuts.values() if c.count],
             hops_done=int(r_hop.max()) if r_hop.size else 0,
             txs_crossed=crossed_txs,
+            budget=meter.report() if (meter is not None and out_of_budget) else None,
         )  # fmt: skip
 
     # ---- steps --------------------------------------------------------------------------
@@ -317,15 +352,23 @@ class Tracer:
         emitted = _Frontier(r_out, amt, amt * r_conf, r_lo, r_hi, src_tx=r_tx)
         return emitted, float(fee)
 
-    def _demix(self, items: _Frontier, via: np.ndarray, forward, poison, rec, seeds, mixing):
-        """Send taint through CoinJoins by the demixing rules; returns outputs, rules, fee."""
+    def _demix(self, items: _Frontier, via: np.ndarray, forward, poison, rec, seeds, mixing, meter):
+        """Send taint through CoinJoins by the demixing rules; returns outputs, rules, fee and
+        the mix txs left undone because the budget ran out (their items did not cross)."""
         ch = self.chain
-        outs, amts, cams, rules, txs = [], [], [], [], []
+        outs = [np.empty(0, np.int64)]
+        amts, cams = [np.empty(0, np.float64)], [np.empty(0, np.float64)]
+        rules, txs = [np.empty(0, np.uint8)], [np.empty(0, np.int64)]
         fee = 0.0
+        mixes = np.unique(via)
         if forward:
             mixing.see(rec.known_outs(seeds.out_ids), rec.known_outs(seeds.out_ids, demix.SURE))
-            mixing.enter(np.unique(via))
-        for t in np.unique(via):
+            mixing.enter(mixes)
+        undone_from = mixes.size
+        for k, t in enumerate(mixes):
+            if meter is not None and not meter.ok(rec.size):
+                undone_from = k
+                break
             mine = via == t
             group = items.take(mine)
             taint = float(group.amt.sum())
@@ -358,7 +401,7 @@ class Tracer:
                     txs.append(np.full(ids.size, t, np.int64))
         amt = np.concatenate(amts)
         out = _Frontier(np.concatenate(outs), amt, np.concatenate(cams), src_tx=np.concatenate(txs))
-        return out, np.concatenate(rules), fee
+        return out, np.concatenate(rules), fee, mixes[undone_from:]
 
     def _filter(self, nxt, rule, src_tx, side, hop, params, rec, cuts, stop) -> _Frontier:
         """Drop unresolved and small outputs, end trails at services, cap the frontier; record."""

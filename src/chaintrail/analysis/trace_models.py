@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chaintrail.errors import UsageError
+from chaintrail.limits import MAX_FRONTIER, MAX_TRACE_HOPS
 
 
 class Direction(StrEnum):
@@ -39,6 +40,7 @@ class EndReason(IntEnum):
     NO_DATA = 5  # backward: the creating tx's inputs are not in this store
     SERVICE = 6  # stop-at-services: a tagged service (exchange, mixer ...) received it
     MAX_HOPS = 7  # the hop limit was reached with taint still moving
+    BUDGET = 8  # the work budget (time, result size) ran out with taint still moving
 
     @property
     def label(self) -> str:
@@ -105,12 +107,14 @@ class TraceParams:
             except ValueError as exc:
                 choices = ", ".join(k.value for k in kind)
                 raise UsageError(f"--{name}: expected one of {choices}; got {value!r}") from exc
-        if not 0 <= self.hops <= 1000:
-            raise UsageError(f"--hops must be between 0 and 1000, got {self.hops}")
+        if not 0 <= self.hops <= MAX_TRACE_HOPS:
+            raise UsageError(f"--hops must be between 0 and {MAX_TRACE_HOPS}, got {self.hops}")
         if self.min_value < 0:
             raise UsageError(f"--min-value must be >= 0 satoshis, got {self.min_value}")
-        if self.max_frontier < 1:
-            raise UsageError(f"max_frontier must be >= 1, got {self.max_frontier}")
+        if not 1 <= self.max_frontier <= MAX_FRONTIER:
+            raise UsageError(
+                f"--max-frontier must be between 1 and {MAX_FRONTIER:,}, got {self.max_frontier}"
+            )
         if not 0.0 <= self.min_confidence <= 1.0:
             raise UsageError(f"--min-confidence must be between 0 and 1, got {self.min_confidence}")
         if (
@@ -184,6 +188,7 @@ class TraceFlow:
     cuts: list[Cut] = field(default_factory=list)
     hops_done: int = 0
     txs_crossed: int = 0
+    budget: dict | None = None  # why the work budget cut the trace short (None: it did not)
 
 
 @dataclass
@@ -250,3 +255,6 @@ class TraceResult:
     cut: list[dict[str, int | str]]
     hops_done: int
     txs_crossed: int
+    # None, or why the work budget stopped the trace early: {"cut": "time"|"results"|
+    # "cancelled"|"shutdown", "after_seconds", "limits"}; trails it stopped end "budget"
+    budget: dict | None = None

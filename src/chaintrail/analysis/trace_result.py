@@ -163,6 +163,7 @@ def build_result(
         ],
         hops_done=flow.hops_done,
         txs_crossed=flow.txs_crossed,
+        budget=flow.budget,
     )
 
 

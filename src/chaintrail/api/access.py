@@ -4,7 +4,8 @@ A key arrives in ``Authorization`` as ``KEY`` or ``Bearer KEY`` (what ``graphsen
 sends), or as the password of HTTP Basic ``USER:KEY`` (what TAXII clients send; the user must
 own the key). Keys are looked up in the hub first (keys belong to hub users; the old
 ``api_keys.json`` keys are imported there) and then in the old key file. No/unknown key -> 401;
-too many requests -> 429 with ``Retry-After``. The key's role is put in
+too many requests -> 429 with ``Retry-After``; an unreadable key file -> 503 naming it (every
+caller the hub does not know is refused until it is fixed). The key's role is put in
 ``scope["state"]["role"]`` for :func:`require_analyst`, its hub user in
 ``scope["state"]["principal"]``. Without auth (``--no-auth``, loopback only) every caller is an
 analyst (the hub's ``local`` user) and is rate-limited per client host.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +28,9 @@ from chaintrail.api.docs import ASSET_PATH
 from chaintrail.api.hubgate import HubGate
 from chaintrail.api.keys import KeyIndex
 from chaintrail.api.ratelimit import TokenBuckets
+from chaintrail.errors import StoreError
+
+log = logging.getLogger("chaintrail.api")
 
 OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/healthz"})
 
@@ -114,7 +119,12 @@ class AccessMiddleware:
             if record is not None:
                 principal = record.principal
             elif user is None:
-                record = self.keys.lookup(key)
+                try:
+                    record = self.keys.lookup(key)
+                except StoreError as exc:  # e.g. a damaged key file: refuse, clearly
+                    log.error("refusing requests: %s", exc)
+                    await _reply(send, 503, str(exc), [])
+                    return
             if record is None:
                 await _reply(
                     send,

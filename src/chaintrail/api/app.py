@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chaintrail import __version__
 from chaintrail.api.access import AccessMiddleware
+from chaintrail.api.budget import BudgetMiddleware, default_budgets, install_shutdown_hook
 from chaintrail.api.docs import add_docs
 from chaintrail.api.hubgate import HubGate
 from chaintrail.api.keys import KeyIndex, KeyStore
 from chaintrail.api.ratelimit import TokenBuckets
+from chaintrail.api.routes import register_routes
+from chaintrail.api.services.context import ServiceContext
+from chaintrail.budget import Budget
 from chaintrail.errors import (
     ChaintrailError,
     ConflictError,
@@ -63,6 +70,11 @@ class ApiSettings:
     rate_limit: float = 100.0  # requests/s per key (per worker process); 0 = unlimited
     cors_origins: list[str] = field(default_factory=list)
     hub_db: str | None = None  # hub database URL; None: $CHAINTRAIL_HUB_DB or <store>/hub.sqlite
+    # proxies whose X-Forwarded-For/-Proto is believed (uvicorn rewrites the client from it);
+    # empty: the client is the TCP peer, whatever headers say
+    trusted_proxies: list[str] = field(default_factory=list)
+    # what one request of each role may do (time, frontier, result rows); see api/budget.py
+    budgets: dict[str, Budget] = field(default_factory=default_budgets)
 
 
 def is_loopback(host: str) -> bool:
@@ -130,10 +142,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         raise UsageError(
             f"--no-auth on host {settings.host!r}: keys may be skipped only on a loopback host"
         )
-    from chaintrail.api.routes import register_routes
-    from chaintrail.api.services.context import ServiceContext
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        install_shutdown_hook()  # SIGTERM stops running work first, then uvicorn shuts down
+        yield
 
     app = FastAPI(
+        lifespan=lifespan,
         docs_url=None,  # served by api/docs.py from shipped files (no CDN)
         redoc_url=None,  # ReDoc would load from a CDN
         title="chaintrail investigation API",
@@ -166,18 +181,18 @@ def create_app(settings: ApiSettings) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok"}
 
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
+    keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
+    buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
+    app.add_middleware(BudgetMiddleware, budgets=settings.budgets)  # inside: needs the role
+    app.add_middleware(
+        AccessMiddleware, keys=keys, buckets=buckets, hub=app.state.hub if settings.auth else None
+    )
+    if settings.cors_origins:  # added last = outermost: 401/429 refusals carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After", "WWW-Authenticate", "Deprecation", "Chaintrail-Budget"],
         )
-    keys = KeyIndex(KeyStore(settings.store_dir)) if settings.auth else None
-    buckets = TokenBuckets(settings.rate_limit) if settings.rate_limit > 0 else None
-    app.add_middleware(
-        AccessMiddleware, keys=keys, buckets=buckets, hub=app.state.hub if settings.auth else None
-    )
     return app

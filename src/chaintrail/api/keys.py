@@ -2,17 +2,22 @@
 
 A key is ``ct_<id>_<secret>``; only the SHA-256 of the whole key is kept (keys are 256-bit
 random, so a fast hash is enough), with its id, role, name, optional rate limit and
-revocation time. Writes go to a temp file and ``os.replace`` so a crash never truncates it.
+revocation time. Writes go to a temp file and ``os.replace`` so a crash never truncates it;
+every read-modify-write holds an exclusive ``flock`` on ``api_keys.json.lock``, so concurrent
+``apikey create``/``revoke`` runs (processes or threads) never lose each other's change.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -56,8 +61,18 @@ class KeyStore:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{self.path}: not a chaintrail API key file ({exc})") from exc
 
-    def _save(self, records: list[KeyRecord]) -> None:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the key file's writer lock (blocks until other writers are done)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(KEYS_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _save(self, records: list[KeyRecord]) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".api_keys.", suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
             json.dump({"keys": [asdict(r) for r in records]}, fh, indent=2)
@@ -71,22 +86,23 @@ class KeyStore:
             raise UsageError(f"role {role!r}: expected one of {', '.join(ROLES)}")
         if rate_limit is not None and rate_limit <= 0:
             raise UsageError(f"rate limit {rate_limit}: expected a positive number of requests/s")
-        records = self.load()
         key_id = secrets.token_hex(4)
         key = f"ct_{key_id}_{secrets.token_urlsafe(32)}"
         rec = KeyRecord(key_id, role, name, hash_key(key), int(time.time()), rate_limit)
-        self._save([*records, rec])
+        with self._locked():
+            self._save([*self.load(), rec])
         return key, rec
 
     def revoke(self, key_id: str) -> KeyRecord:
         """Mark a key revoked (it stays listed); NotFoundError for an unknown id."""
-        records = self.load()
-        for rec in records:
-            if rec.id == key_id:
-                if rec.revoked is None:
-                    rec.revoked = int(time.time())
-                    self._save(records)
-                return rec
+        with self._locked():
+            records = self.load()
+            for rec in records:
+                if rec.id == key_id:
+                    if rec.revoked is None:
+                        rec.revoked = int(time.time())
+                        self._save(records)
+                    return rec
         raise NotFoundError(f"API key id {key_id!r}: no such key in {self.path}")
 
 

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
 
+from chaintrail.api.budget import request_meter
 from chaintrail.api.paging import DEFAULT_PAGESIZE, MAX_PAGESIZE
+from chaintrail.budget import Meter
 
 Currency = Annotated[
     str, Path(description="Lower-case ticker of a served chain", examples=["btc"], max_length=16)
@@ -82,6 +84,9 @@ def mark_deprecated(response: Response) -> None:
 
 
 Deprecated = [Depends(mark_deprecated)]
+
+#: the request's work meter (its role's budget; cancelled when the client leaves)
+MeterDep = Annotated[Meter, Depends(request_meter)]
 
 
 def ctx(request: Request):  # noqa: ANN201 - returns ServiceContext (import cycle)

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from chaintrail.api.app import ApiSettings, create_app, is_loopback
+from chaintrail.api.budget import default_budgets
+from chaintrail.budget import Budget
 from chaintrail.errors import UsageError
 
 ENV = "CHAINTRAIL_API_SETTINGS"
+# running work is cancelled at SIGTERM (api/budget.py); a reply still unsent after this long
+# is abandoned, so a shutdown never waits longer
+SHUTDOWN_GRACE_SECONDS = 3
 
 
 def app_from_env() -> FastAPI:
@@ -24,6 +30,8 @@ def app_from_env() -> FastAPI:
     raw = json.loads(os.environ[ENV])
     warm = raw.pop("warm", False)
     raw["store_dir"] = Path(raw["store_dir"])
+    if "budgets" in raw:  # absent: every role gets the default budget
+        raw["budgets"] = {role: Budget(**b) for role, b in raw["budgets"].items()}
     app = create_app(ApiSettings(**raw))
     if warm:  # build the in-memory indexes before the first request, not during it
         app.state.ctx.warm()
@@ -38,8 +46,14 @@ def run_server(
     auth: bool,
     rate_limit: float,
     cors_origins: list[str],
+    trusted_proxies: list[str] | None = None,
+    budgets: dict[str, Budget] | None = None,
 ) -> None:
-    """Serve until interrupted; UsageError for --no-auth off loopback."""
+    """Serve until interrupted; UsageError for --no-auth off loopback.
+
+    ``X-Forwarded-For`` is believed only from ``trusted_proxies`` (else a client could pick
+    its own address: a fresh rate-limit bucket per request with ``--no-auth``, a forged
+    ``reported_by``)."""
     import uvicorn
 
     if not auth and not is_loopback(host):
@@ -50,6 +64,8 @@ def run_server(
         "host": host,
         "rate_limit": rate_limit / workers,
         "cors_origins": cors_origins,
+        "trusted_proxies": trusted_proxies or [],
+        "budgets": {role: asdict(b) for role, b in (budgets or default_budgets()).items()},
     }
     os.environ[ENV] = json.dumps(settings)
     app_from_env()  # fail here, in one clear line, rather than in every worker (and build caches)
@@ -62,4 +78,7 @@ def run_server(
         workers=workers,
         log_level="warning",
         access_log=False,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies or []) or None,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )

@@ -23,6 +23,7 @@ from chaintrail.cli.common import (
 )
 from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
 from chaintrail.errors import UsageError
+from chaintrail.limits import MAX_LINK_DEPTH
 
 tags_app = typer.Typer(help="Attribution tags: import TagPacks/ActorPacks/sanctions lists, show, check sanctions.",
                        no_args_is_help=True)  # fmt: skip
@@ -287,7 +288,9 @@ def link_add(
 @link_app.command("show")
 def link_show(
     ref: Annotated[str, typer.Argument(help="Address or kind:value.")],
-    depth: Annotated[int, typer.Option("--depth", min=1, max=6, help="How many links out.")] = 2,
+    depth: Annotated[
+        int, typer.Option("--depth", min=1, max=MAX_LINK_DEPTH, help="How many links out.")
+    ] = 2,
     store: StoreOption = DEFAULT_STORE,
     json_out: JsonOption = False,
 ) -> None:

@@ -53,12 +53,32 @@ def serve_command(
         list[str] | None,
         typer.Option(help="Allow browser calls from this origin (repeatable). Off by default."),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A reverse proxy (IP or CIDR, repeatable) whose X-Forwarded-For names the "
+            "client; without one the header is ignored."
+        ),
+    ] = None,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Work budget of a key role: ROLE=SECONDS[,RESULTS] (repeatable), e.g. "
+            "analyst=60,200000. Default for every role: 6 s and 50,000 result rows, so "
+            "replies come within ~10 s; work past it is cut and the reply says so.",
+            metavar="ROLE=SECONDS[,RESULTS]",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve the GraphSense-compatible API under /api, chaintrail's own under /v1, the hub under
     /v1/hub and TAXII 2.1 under /taxii2/."""
+    from chaintrail.api.budget import default_budgets, parse_budget
     from chaintrail.api.server import run_server
 
+    budgets = default_budgets()
+    for text in budget or []:
+        budgets = parse_budget(text, budgets)
     store_dir = store
     if db:  # the workers read it from the environment, like every hub command
         os.environ[DB_ENV] = db
@@ -72,7 +92,10 @@ def serve_command(
     announce = f"serving {store_dir} on http://{host}:{port}  (GraphSense client host: " \
         f"http://{host}:{port}/api, docs: /docs)"  # fmt: skip
     threading.Thread(target=_say_when_ready, args=(host, port, announce), daemon=True).start()
-    run_server(store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [])
+    run_server(
+        store_dir, host, port, workers, not no_auth, rate_limit, cors_origin or [],
+        trusted_proxy or [], budgets,
+    )  # fmt: skip
 
 
 def _say_when_ready(host: str, port: int, announce: str) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from chaintrail.cli.budget import MaxResultsOption, TimeLimitOption, metered, report_cut
 from chaintrail.cli.common import (
     ForceOption,
     JsonOption,
@@ -22,6 +23,7 @@ from chaintrail.cli.common import (
     styled,
 )
 from chaintrail.cli.hubcommon import AsOption, CaseOption, check_case_writable, file_into_case
+from chaintrail.limits import MAX_EXPOSURE_HOPS
 from chaintrail.times import parse_time
 
 
@@ -116,6 +118,8 @@ def trace(
         Path | None, typer.Option("--out", help="Write the export to this file.")
     ] = None,
     force: ForceOption = False,
+    time_limit: TimeLimitOption = None,
+    max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
     case: CaseOption = None,
     as_user: AsOption = None,
@@ -144,8 +148,8 @@ def trace(
     ctx = _open(store)
     seeds = _seeds(ctx, targets, params) if any(_is_cluster(t) for t in targets) else \
         seeds_for_targets(ctx, targets, params)  # fmt: skip
-    with err_console.status(f"tracing {params.direction} over {hops} hops"):
-        flow = ctx.tracer.run(seeds, params)
+    with metered(f"tracing {params.direction}", time_limit, max_results) as (meter, on_hop):
+        flow = ctx.tracer.run(seeds, params, meter=meter, progress=on_hop)
         result = build_result(flow, ctx.chain, ctx.naming, cluster_nodes=cluster_nodes)
     if case is not None:
         from chaintrail.store import ChainStore
@@ -160,11 +164,11 @@ def trace(
         err_console.print(f"wrote {out_fmt} {out}")
     elif fmt is not None:
         typer.echo(render_trace(result, fmt.value), nl=False)
-        return
-    if json_out:
+    elif json_out:
         emit_json(result_dict(result))
-        return
-    _show_trace(result)
+    else:
+        _show_trace(result)
+    report_cut(meter)
 
 
 def _is_cluster(target: str) -> bool:
@@ -260,7 +264,11 @@ def _show_deposits(terminals) -> None:  # type: ignore[no-untyped-def]
 def exposure(
     subject: Annotated[str, typer.Argument(help="An ADDRESS, or a cluster as cluster:ID or ID.")],
     store: StoreOption = Path("chaintrail-data"),
-    hops: Annotated[int, typer.Option(help="Hops to look through (1 = direct only).")] = 3,
+    hops: Annotated[
+        int, typer.Option(min=1, max=MAX_EXPOSURE_HOPS, help="Hops to look through (1 = direct only).")
+    ] = 3,
+    time_limit: TimeLimitOption = None,
+    max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """How much of what an address/cluster received and sent touches each tagged category."""
@@ -272,10 +280,13 @@ def exposure(
     if ctx.tags is None:
         raise UsageError("exposure needs tags: import a TagPack or a sanctions list first")
     kind, ids = addresses_for_subject(ctx, _subject(subject))
-    res = compute(ctx.tracer, ctx.tags, ids, hops=hops)
-    doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()}}
+    with metered("exposure", time_limit, max_results) as (meter, _):
+        res = compute(ctx.tracer, ctx.tags, ids, hops=hops, meter=meter)
+    doc = {kind: subject, "hops": hops, **{k: asdict(v) for k, v in res.items()},
+           "budget": meter.report()}  # fmt: skip
     if json_out:
         emit_json(doc)
+        report_cut(meter)
         return
     for side, val in res.items():
         table = Table(title=f"{side}: {btc(val.total)}", title_justify="left")
@@ -284,13 +295,20 @@ def exposure(
         for c in val.by_category:
             table.add_row(c.category, btc(c.direct), btc(c.indirect), f"{c.percent:.2f}%")
         table.add_row("(untagged)", "", btc(val.untagged), "")
+        if val.budget_cut:
+            table.add_row("(not followed: budget)", "", btc(val.budget_cut), "")
         console.print(table)
+    report_cut(meter)
 
 
 def risk(
     address: Annotated[str, typer.Argument(help="The ADDRESS (or cluster:ID) to score.")],
     store: StoreOption = Path("chaintrail-data"),
-    hops: Annotated[int, typer.Option(help="Exposure hops considered.")] = 3,
+    hops: Annotated[
+        int, typer.Option(min=1, max=MAX_EXPOSURE_HOPS, help="Exposure hops considered.")
+    ] = 3,
+    time_limit: TimeLimitOption = None,
+    max_results: MaxResultsOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Risk score 0-10 of an address, with the rules that produced it."""
@@ -307,11 +325,14 @@ def risk(
         if ctx.attribution
         else []
     )
-    res = compute(ctx.tracer, ctx.tags, ids, hops=hops) if ctx.tags is not None else {}
+    with metered("risk", time_limit, max_results) as (meter, _):
+        res = compute(ctx.tracer, ctx.tags, ids, hops=hops, meter=meter) if ctx.tags is not None else {}
     score = score_risk(own, res, ancestors=load_taxonomy().ancestors)
     warnings = attribution_warnings(store, ctx.tags is not None)
     if json_out:
-        emit_json({"address": address, **asdict(score), "warnings": warnings})
+        emit_json({"address": address, **asdict(score), "warnings": warnings,
+                   "budget": meter.report()})  # fmt: skip
+        report_cut(meter)
         return
     colour = "red" if score.score >= 7 else "yellow" if score.score >= 4 else "green"
     console.print(styled(f"risk {score.score}/10", f"bold {colour}"), f"for {address}")
@@ -326,6 +347,7 @@ def risk(
         console.print("  no rule fired (no exposure to tagged illicit categories)")
     for w in warnings:
         err_console.print(styled("warning:", "yellow"), w, soft_wrap=True)
+    report_cut(meter)
 
 
 def register(app: typer.Typer) -> None:

@@ -310,6 +310,7 @@ def add_tag(
     }  # fmt: skip
     for k, v in row.items():
         cols[k].append(v)
+    table = columns_to_arrow(cols)  # validates the text before anything is opened
     with IntelStore.open(store_path) as st, st.transaction():
-        st.insert_arrow("tags", columns_to_arrow(cols))
+        st.insert_arrow("tags", table)
     return tag_to_public(row)

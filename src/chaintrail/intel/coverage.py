@@ -12,7 +12,8 @@ import datetime as dt
 from pathlib import Path
 
 from chaintrail.errors import NotFoundError, StoreError
-from chaintrail.intel.store import INTEL_DB, IntelStore, intel_path
+from chaintrail.intel.database import INTEL_DB, intel_path
+from chaintrail.intel.store import IntelStore
 from chaintrail.store.layout import MANIFEST
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chaintrail.errors import ValidationError
 from chaintrail.intel.taxonomy import TLP_LEVELS
@@ -82,14 +83,43 @@ PUBLIC_FIELDS = (
 )
 
 
+def check_text(value: str, field: str, *, one_line: bool = False) -> str:
+    """``value`` if it holds no NUL byte (nor, with ``one_line``, any control character);
+    ValidationError naming ``field`` otherwise."""
+    for i, ch in enumerate(value):
+        if ch == "\x00" or (one_line and (ord(ch) < 0x20 or ord(ch) == 0x7F)):
+            what = "a NUL byte" if ch == "\x00" else f"control character {ch!r}"
+            raise ValidationError(f"contains {what} at character {i}: {value[:60]!r}", field=field)
+    return value
+
+
+#: text columns of a tag that must be one clean line (labels are shown in tables and lists)
+ONE_LINE_COLUMNS = ("label", "subject", "category", "abuse", "actor", "confidence", "currency")
+
+
 def empty_columns() -> dict[str, list[Any]]:
     """A fresh column dict with one empty list per tag column."""
     return {name: [] for name in TAG_COLUMNS}
 
 
 def columns_to_arrow(cols: dict[str, list[Any]]) -> pa.Table:
-    """Tag columns -> an Arrow table with :data:`TAG_SCHEMA` (for one bulk insert)."""
-    return pa.table({n: pa.array(cols[n], type=TAG_SCHEMA.field(n).type) for n in TAG_COLUMNS})
+    """Tag columns -> an Arrow table with :data:`TAG_SCHEMA` (for one bulk insert).
+
+    ValidationError (naming the column and the tag's line, if known) for a NUL byte in any
+    text, or any control character in a :data:`ONE_LINE_COLUMNS` value.
+    """
+    table = pa.table({n: pa.array(cols[n], type=TAG_SCHEMA.field(n).type) for n in TAG_COLUMNS})
+    for name in TAG_COLUMNS:
+        if TAG_SCHEMA.field(name).type != pa.string():
+            continue
+        bad = "[\\x00-\\x1f\\x7f]" if name in ONE_LINE_COLUMNS else "\\x00"
+        hits = pc.match_substring_regex(table.column(name), bad)
+        if pc.any(hits).as_py():
+            row = int(pc.index(hits, True).as_py())
+            line = cols["line"][row] if cols.get("line") else None
+            where = f" (tag on line {line})" if line is not None else ""
+            check_text(cols[name][row], name + where, one_line=name in ONE_LINE_COLUMNS)
+    return table
 
 
 def normalise_tlp(value: str | None, *, source: str | None = None) -> str | None:

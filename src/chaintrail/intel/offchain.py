@@ -25,11 +25,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from chaintrail.errors import AddressError, NotFoundError, ValidationError
+from chaintrail.errors import AddressError, NotFoundError, UsageError, ValidationError
 from chaintrail.intel.addresscheck import checked_address
-from chaintrail.intel.model import DEFAULT_TLP, normalise_tlp
+from chaintrail.intel.model import DEFAULT_TLP, check_text, normalise_tlp
 from chaintrail.intel.store import IntelStore
 from chaintrail.intel.taxonomy import load_taxonomy
+from chaintrail.limits import MAX_LINK_DEPTH
 
 KINDS = ("address", "tx", "cluster", "person", "org", "ip", "phone", "email", "social", "account")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,8 +48,12 @@ LINK_SCHEMA = pa.schema([("link_id", pa.string()), ("src", pa.string()), ("dst",
 
 
 def parse_ref(text: str) -> tuple[str, str]:
-    """``kind:value`` -> (kind, canonical value); a bare string is an address. ValidationError if bad."""
-    text = text.strip()
+    """``kind:value`` -> (kind, canonical value); a bare valid address is an address.
+
+    ValidationError (field ``ref``) for anything else: an unknown kind, a malformed value,
+    an address that is none, a control character.
+    """
+    text = check_text(text.strip(), "ref", one_line=True)
     kind, sep, value = text.partition(":")
     bare = not sep or kind not in KINDS
     if bare:
@@ -147,6 +152,9 @@ def make_link(
     tlp: str | None = None, note: str | None = None, link_id: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A validated link row between two references (not yet stored)."""
+    for name, text in (("relation", relation), ("evidence", evidence), ("note", note)):
+        if isinstance(text, str):
+            check_text(text, name, one_line=name == "relation")
     s = entity_id(*parse_ref(src))
     d = entity_id(*parse_ref(dst))
     if s == d:
@@ -177,6 +185,12 @@ def make_entity(
 ) -> dict[str, Any]:
     """A validated entity row for a reference (name and attributes such as KYC fields optional)."""
     kind, value = parse_ref(ref)
+    if name is not None:
+        check_text(name, "name", one_line=True)
+    for key, val in (attrs or {}).items():
+        check_text(str(key), "attrs", one_line=True)
+        if isinstance(val, str):
+            check_text(val, f"attrs.{key}")
     return {
         "entity_id": entity_id(kind, value), "kind": kind, "value": value,
         "name": name or (value if kind in ("person", "org") else None),
@@ -262,6 +276,8 @@ def entity_to_json(row: dict[str, Any]) -> dict[str, Any]:
 def neighbourhood(store_path: str | Path, ref: str, depth: int = 2) -> dict[str, Any]:
     """Every entity within ``depth`` links of ``ref`` (links followed both ways), with the links
     and each entity's distance. NotFoundError if ``ref`` has no links and no entity record."""
+    if not 1 <= depth <= MAX_LINK_DEPTH:
+        raise UsageError(f"--depth must be between 1 and {MAX_LINK_DEPTH}, got {depth}")
     root = entity_id(*parse_ref(ref))
     with IntelStore.open(store_path, read_only=True) as st:
         links = st.query("SELECT * FROM links ORDER BY observed_at NULLS LAST, link_id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,84 +17,49 @@ import duckdb
 import pyarrow as pa
 
 from chaintrail.errors import StoreError
+from chaintrail.intel.database import IntelDatabase, intel_path
 from chaintrail.intel.model import TAG_COLUMNS
 
-INTEL_DB = "intel.duckdb"
-SCHEMA_VERSION = 1
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
-CREATE TABLE IF NOT EXISTS packs (
-  pack_id VARCHAR, kind VARCHAR, title VARCHAR, creator VARCHAR, description VARCHAR,
-  path VARCHAR, imported_at TIMESTAMP, n_items INTEGER, n_warnings INTEGER);
-CREATE TABLE IF NOT EXISTS tags (
-  pack_id VARCHAR, subject_type VARCHAR, subject VARCHAR, subject_key VARCHAR, currency VARCHAR,
-  network VARCHAR, label VARCHAR, category VARCHAR, abuse VARCHAR, concepts VARCHAR[],
-  actor VARCHAR, confidence VARCHAR, confidence_level SMALLINT, source VARCHAR, creator VARCHAR,
-  lastmod DATE, tlp VARCHAR, provenance VARCHAR, is_cluster_definer BOOLEAN, tag_type VARCHAR,
-  context VARCHAR, line INTEGER);
-CREATE TABLE IF NOT EXISTS actors (
-  actor_id VARCHAR, pack_id VARCHAR, label VARCHAR, uri VARCHAR, lastmod DATE,
-  categories VARCHAR[], jurisdictions VARCHAR[], aliases VARCHAR[], context VARCHAR);
-CREATE TABLE IF NOT EXISTS list_versions (
-  list_id VARCHAR, version DATE, path VARCHAR, imported_at TIMESTAMP, n_entries INTEGER);
-CREATE TABLE IF NOT EXISTS list_entries (
-  list_id VARCHAR, version DATE, currency VARCHAR, address VARCHAR, address_key VARCHAR,
-  label VARCHAR, category VARCHAR, source VARCHAR, confidence VARCHAR, listed_since DATE);
-CREATE TABLE IF NOT EXISTS entities (
-  entity_id VARCHAR, kind VARCHAR, value VARCHAR, name VARCHAR, attrs VARCHAR, tlp VARCHAR,
-  created_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS links (
-  link_id VARCHAR, src VARCHAR, dst VARCHAR, relation VARCHAR, evidence VARCHAR,
-  observed_at TIMESTAMP, valid_from TIMESTAMP, valid_to TIMESTAMP, confidence SMALLINT,
-  tlp VARCHAR, note VARCHAR, created_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS transactions (
-  tx_hash VARCHAR, currency VARCHAR, execution_time TIMESTAMP, fee BIGINT, inputs VARCHAR,
-  outputs VARCHAR, source VARCHAR);
-"""
-
-
-def intel_path(store_dir: str | Path) -> Path:
-    """Path of the intel database inside a store directory."""
-    return Path(store_dir) / INTEL_DB
+__all__ = ["IntelStore", "intel_path"]
 
 
 class IntelStore:
-    """A connection to one intel database; use as a context manager."""
+    """A connection to one intel database, leased from the process's :class:`IntelDatabase`;
+    use as a context manager (the lease ends with it)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        read_only: bool,
+        lease: ExitStack | None = None,
+    ) -> None:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self._lease = lease
 
     @classmethod
     def open(cls, store_dir: str | Path, *, read_only: bool = False) -> IntelStore:
         """Open (creating if needed and writable) ``<store_dir>/intel.duckdb``.
 
         Read-only opening of a store with no intel yet gives an empty in-memory database, so
-        readers never fail just because nothing was imported.
+        readers never fail just because nothing was imported. A writable store has the file to
+        itself until closed (other writers and readers of this process wait; see
+        :mod:`chaintrail.intel.database`).
         """
-        path = intel_path(store_dir)
-        try:
-            if read_only and not path.exists():
-                con = duckdb.connect(":memory:")
-            else:
-                if not read_only:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                con = duckdb.connect(str(path), read_only=read_only)
-            if not read_only or not path.exists():
-                con.execute(_DDL)
-        except duckdb.IOException as exc:
-            raise StoreError(
-                f"{path}: cannot open intel database ({exc}); is another chaintrail process writing it?"
-            ) from exc
-        except (duckdb.Error, OSError) as exc:
-            raise StoreError(f"{path}: cannot open intel database: {exc}") from exc
-        return cls(con, path, read_only)
+        db = IntelDatabase.of(store_dir)
+        if not read_only:
+            Path(store_dir).mkdir(parents=True, exist_ok=True)
+        lease = ExitStack()
+        con = lease.enter_context(db.reading() if read_only else db.writing())
+        return cls(con, db.path, read_only, lease)
 
     def close(self) -> None:
-        """Close the connection."""
-        self.con.close()
+        """End the lease on the connection (idempotent)."""
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            lease.close()
 
     def __enter__(self) -> IntelStore:
         return self

@@ -1,11 +1,18 @@
-"""ChainStore: the read side of a store directory, plus the door to its one writer."""
+"""ChainStore: the read side of a store directory, plus the door to its one writer.
+
+A ChainStore may be shared by threads: :meth:`ChainStore.con` gives each thread its own
+cursor of the generation's DuckDB connection (one connection object must never run two
+statements at once: it refuses, or worse, hands one caller the rows of another's query), and
+the lookup indexes are immutable arrays built once under a lock.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -15,6 +22,10 @@ from chaintrail.errors import AddressError, NotFoundError, StoreError
 from chaintrail.store import views
 from chaintrail.store.arrays import ChainArrays
 from chaintrail.store.layout import MANIFEST, Manifest, read_manifest, write_json_atomic
+from chaintrail.store.queries import address_info, block_info, tx_info
+
+if TYPE_CHECKING:  # the index modules load numba kernels: imported where first needed
+    from chaintrail.store.indexes import AddressIdIndex, TxIndex
 
 
 class ChainStore:
@@ -24,6 +35,8 @@ class ChainStore:
         self.root = root
         self.manifest = manifest
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.RLock()
+        self._local = threading.local()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], create: bool = False) -> ChainStore:
@@ -42,19 +55,25 @@ class ChainStore:
         return cls(root, read_manifest(root))
 
     def refresh(self) -> None:
-        """Re-read the manifest; drops caches of the previous generation."""
+        """Re-read the manifest; drops caches of the previous generation.
+
+        Not for a store other threads are reading: a server opens a new ChainStore per
+        generation instead (see ``api.services.context``).
+        """
         m = read_manifest(self.root)
         if m.generation != self.manifest.generation:
-            self.manifest = m
-            self.close()
-            for name in ("_tx_index", "_address_index"):
-                self.__dict__.pop(name, None)
+            with self._lock:
+                self.manifest = m
+                self.close()
+                for name in ("_tx_index", "_address_index"):
+                    self.__dict__.pop(name, None)
 
     def close(self) -> None:
-        """Close the DuckDB connection (reopened on demand)."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        """Close the DuckDB connection and every thread's cursor (reopened on demand)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     @property
     def generation(self) -> int:
@@ -69,10 +88,22 @@ class ChainStore:
         return {"height": m.tip_height, "hash": m.tip_hash}
 
     def con(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with the tables and derived views of this generation."""
-        if self._con is None:
-            self._con = views.connect(self.root, self.manifest)
-        return self._con
+        """This thread's DuckDB cursor over the tables and derived views of this generation.
+
+        Every thread gets its own cursor (a connection of its own to the one in-memory
+        database holding the views), so concurrent queries never share a connection.
+        """
+        base = self._con
+        local = self._local
+        if base is None or getattr(local, "base", None) is not base:
+            with self._lock:
+                if self._con is None:
+                    self._con = views.connect(self.root, self.manifest)
+                base = self._con
+                local.cursor = base.cursor()
+                local.base = base
+        cursor: duckdb.DuckDBPyConnection = local.cursor
+        return cursor
 
     def writer(self, **kwargs: Any):  # type: ignore[no-untyped-def]
         """The exclusive :class:`~chaintrail.store.writer.StoreWriter` (StoreError if locked)."""
@@ -94,17 +125,20 @@ class ChainStore:
         return path
 
     # ------------------------------------------------------------------ lookups
+    # the index modules load numba kernels (~0.2 s): imported when a lookup first needs them
     @functools.cached_property
-    def _tx_index(self):  # type: ignore[no-untyped-def]
+    def _tx_index(self) -> TxIndex:
         from chaintrail.store.indexes import TxIndex
 
-        return TxIndex(self.root, self.manifest)
+        with self._lock:
+            return TxIndex(self.root, self.manifest)
 
     @functools.cached_property
-    def _address_index(self):  # type: ignore[no-untyped-def]
-        from chaintrail.store.indexes import AddressIndex
+    def _address_index(self) -> AddressIdIndex:
+        from chaintrail.store.indexes import AddressIdIndex
 
-        return AddressIndex(self.root, self.manifest, self.con())
+        with self._lock:
+            return AddressIdIndex(self.root, self.manifest, self.con)
 
     def tx_id(self, txid_hex: str) -> int:
         """Dense id of a txid (display hex); NotFoundError if unknown or malformed."""
@@ -152,20 +186,14 @@ class ChainStore:
     # ------------------------------------------------------------------ JSON views
     def block(self, ref: str | int) -> dict[str, Any]:
         """A block by height or hash as a JSON-ready dict (NotFoundError if absent)."""
-        from chaintrail.store.queries import block_info
-
         return block_info(self, ref)
 
     def tx(self, txid_hex: str) -> dict[str, Any]:
         """A transaction with its inputs and outputs as a JSON-ready dict."""
-        from chaintrail.store.queries import tx_info
-
         return tx_info(self, txid_hex)
 
     def address(self, address: str) -> dict[str, Any]:
         """Balance, totals, tx count and first/last seen height of an address."""
-        from chaintrail.store.queries import address_info
-
         return address_info(self, address)
 
     def stats(self) -> dict[str, Any]:

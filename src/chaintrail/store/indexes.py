@@ -6,15 +6,21 @@
   file) plus, if a crash left it behind the manifest, a DuckDB look at the addresses
   committed after it;
   address strings by id come from a per-generation cache (offsets + UTF-8 bytes).
+
+Both are read-only arrays once built, so threads may share them; the DuckDB fallback asks
+for the calling thread's own cursor each time.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from chaintrail.store.addressmap import KEYS_FILE, lookup, map_keys
 from chaintrail.store.cache import cached_arrays, fixed_column, numpy_column, read_column
@@ -63,11 +69,18 @@ class TxIndex:
 _NO_KEYS = np.zeros((1, 33), np.uint8)
 
 
-class AddressIndex:
-    """Address key -> address id, and address id -> string, for one store generation."""
+class AddressIdIndex:
+    """Address key -> address id, and address id -> string, for one store generation.
 
-    def __init__(self, root: Path, m: Manifest, con: duckdb.DuckDBPyConnection) -> None:
-        self.root, self.m, self.con = root, m, con
+    ``cursor`` gives the calling thread's DuckDB cursor (``ChainStore.con``); it is only
+    needed when the map snapshot is behind the manifest.
+    """
+
+    def __init__(
+        self, root: Path, m: Manifest, cursor: Callable[[], duckdb.DuckDBPyConnection]
+    ) -> None:
+        self.root, self.m, self.cursor = root, m, cursor
+        self._lock = threading.Lock()
         snap = find_snapshot(root, m)
         self._covered = 0
         self._table: dict[str, np.ndarray] | None = None
@@ -86,8 +99,9 @@ class AddressIndex:
             out = lookup(self._table, self._keys, _NO_KEYS, keys)
             out[out >= self.m.n_addresses] = -1
         if self._covered < self.m.n_addresses:
+            con = self.cursor()
             for i in np.flatnonzero(out < 0):
-                row = self.con.execute(
+                row = con.execute(
                     "SELECT address_id FROM addresses WHERE address_id >= ? AND key = ?",
                     [self._covered, keys[i].tobytes()],
                 ).fetchall()
@@ -104,8 +118,6 @@ class AddressIndex:
                 col = read_column(root, m, "addresses", "address")
                 if col is None:
                     return {"offsets": np.zeros(1, np.int64), "data": np.zeros(0, np.uint8)}
-                import pyarrow as pa
-
                 col = col.cast(pa.large_string()).combine_chunks()
                 offsets = np.frombuffer(
                     col.buffers()[1], np.int64, count=len(col) + 1, offset=col.offset * 8
@@ -113,7 +125,9 @@ class AddressIndex:
                 data = np.frombuffer(col.buffers()[2], np.uint8)
                 return {"offsets": offsets - offsets[0], "data": data[offsets[0] : offsets[-1]]}
 
-            self._strings = cached_arrays(root, m, "address_strings", build)
+            with self._lock:
+                if self._strings is None:
+                    self._strings = cached_arrays(root, m, "address_strings", build)
         off, data = self._strings["offsets"], self._strings["data"]
         out: list[str | None] = []
         for i in np.asarray(ids, np.int64).tolist():

@@ -148,10 +148,15 @@ def remove_garbage(root: Path, m: Manifest) -> None:
 
 
 class WriterLock:
-    """Exclusive writer lock on ``<store>/LOCK`` (flock: released by the OS if the holder dies)."""
+    """Exclusive writer lock on ``<dir>/LOCK`` (flock: released by the OS if the holder dies).
 
-    def __init__(self, root: Path) -> None:
+    The store's own lock by default; derived outputs with writers of their own (a clustering
+    run) lock their directory the same way, with ``busy`` saying who is in the way.
+    """
+
+    def __init__(self, root: Path, busy: str = "store is locked by another writer") -> None:
         self.path = root / "LOCK"
+        self.busy = busy
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -162,12 +167,17 @@ class WriterLock:
         except BlockingIOError as exc:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise StoreError(
-                f"{self.path.parent}: store is locked by another writer (pid {holder})"
-            ) from exc
+            raise StoreError(f"{self.path.parent}: {self.busy} (pid {holder})") from exc
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
+
+    def __enter__(self) -> WriterLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     def release(self) -> None:
         """Release the lock (idempotent)."""

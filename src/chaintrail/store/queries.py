@@ -5,16 +5,30 @@ Amounts are integer satoshis; hashes are display hex; unknowns are ``None``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import duckdb
 import numpy as np
 
 from chaintrail.chains.model import ScriptType
 from chaintrail.errors import NotFoundError
 from chaintrail.times import utc_iso
 
-if TYPE_CHECKING:
-    from chaintrail.store.chainstore import ChainStore
+
+class StoreReader(Protocol):
+    """What these queries need of a store (``ChainStore`` is one)."""
+
+    def con(self) -> duckdb.DuckDBPyConnection: ...
+
+    def tx_id(self, txid_hex: str) -> int: ...
+
+    def txids_hex(self, tx_ids: np.ndarray | list[int]) -> list[str]: ...
+
+    def address_id(self, address: str) -> int: ...
+
+    def address_strings(self, ids: np.ndarray | list[int]) -> list[str | None]: ...
+
+    def tx_of_outputs(self, out_ids: np.ndarray) -> np.ndarray: ...
 
 _BLOCK_COLS = (
     "hash, height, prev_hash, merkle_root, time, tx_count, size, weight, total_output_value, "
@@ -26,7 +40,7 @@ def _hex(b: bytes | None) -> str | None:
     return None if b is None else bytes(b).hex()
 
 
-def block_info(store: ChainStore, ref: str | int) -> dict[str, Any]:
+def block_info(store: StoreReader, ref: str | int) -> dict[str, Any]:
     """A block by height (int or decimal string) or hash (64 hex characters)."""
     con = store.con()
     text = str(ref).strip().lower()
@@ -49,7 +63,7 @@ def block_info(store: ChainStore, ref: str | int) -> dict[str, Any]:
     return {**dict(list(d.items())[:5]), "time_utc": utc_iso(d["time"]), **dict(list(d.items())[5:])}
 
 
-def tx_info(store: ChainStore, txid_hex: str) -> dict[str, Any]:
+def tx_info(store: StoreReader, txid_hex: str) -> dict[str, Any]:
     """A transaction with inputs (what they spend) and outputs (who they pay, who spent them)."""
     tx_id = store.tx_id(txid_hex)
     con = store.con()
@@ -125,7 +139,7 @@ def tx_info(store: ChainStore, txid_hex: str) -> dict[str, Any]:
     }
 
 
-def address_info(store: ChainStore, address: str) -> dict[str, Any]:
+def address_info(store: StoreReader, address: str) -> dict[str, Any]:
     """Balance, totals, tx count and first/last seen heights of one address."""
     aid = store.address_id(address)
     con = store.con()
@@ -154,7 +168,7 @@ def address_info(store: ChainStore, address: str) -> dict[str, Any]:
     }
 
 
-def address_flows_by_day(store: ChainStore, address_id: int) -> list[tuple[int, int, int]]:
+def address_flows_by_day(store: StoreReader, address_id: int) -> list[tuple[int, int, int]]:
     """(UTC day number, satoshis received, satoshis sent) of an address, per day it moved
     value (what fiat totals at the time of each movement are summed from)."""
     return store.con().execute(
@@ -168,7 +182,7 @@ def address_flows_by_day(store: ChainStore, address_id: int) -> list[tuple[int, 
     ).fetchall()
 
 
-def address_txs(store: ChainStore, address_id: int, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+def address_txs(store: StoreReader, address_id: int, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
     """(number of txs, one page of them, newest first) of an address: txid, height, block time
     (unix and UTC), satoshis received and sent in each."""
     con = store.con()

@@ -1,4 +1,4 @@
-"""DuckDB views over a manifest's Parquet segments (one connection per store generation).
+"""DuckDB views over a manifest's Parquet segments (one in-memory database per store generation).
 
 Tables: ``blocks, txs, inputs, outputs, addresses``; derived views: ``spends`` (the input that
 spends each output), ``address_activity`` (one row per address per output/input) and
@@ -44,8 +44,9 @@ def connect(root: Path, m: Manifest, threads: int | None = None) -> duckdb.DuckD
         if files:
             listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{listing}])")
-        else:
+        else:  # a real (empty) table: registered Arrow data is invisible to other cursors
             con.register(f"_empty_{table}", SCHEMAS[table].empty_table())
-            con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM _empty_{table}")
+            con.unregister(f"_empty_{table}")
     con.execute(DERIVED_VIEWS)
     return con

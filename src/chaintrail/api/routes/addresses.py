@@ -21,13 +21,14 @@ from chaintrail.api.params import (
     Currency,
     Deprecated,
     Direction,
+    MeterDep,
     PageArgs,
     RangeArgs,
     ctx,
     page_args,
     range_args,
 )
-from chaintrail.api.services import addresses, tags
+from chaintrail.api.services import addresses, clusters, tags
 
 router = APIRouter(prefix="/{currency}/addresses/{address}", tags=["addresses"])
 
@@ -52,7 +53,7 @@ async def get_address(request: Request, currency: Currency, address: AddressPath
     summary="The cluster of an address",
 )
 def get_address_cluster(request: Request, currency: Currency, address: AddressPath) -> dict:
-    return addresses.address_cluster(ctx(request), currency, address)
+    return clusters.address_cluster(ctx(request), currency, address)
 
 
 @router.get(
@@ -64,7 +65,7 @@ def get_address_cluster(request: Request, currency: Currency, address: AddressPa
     dependencies=Deprecated,
 )
 def get_address_entity(request: Request, currency: Currency, address: AddressPath) -> dict:
-    return addresses.address_cluster(ctx(request), currency, address)
+    return clusters.address_cluster(ctx(request), currency, address)
 
 
 @router.get(
@@ -95,9 +96,12 @@ def list_address_neighbors(
     address: AddressPath,
     direction: Direction,
     pg: Annotated[PageArgs, Depends(page_args)],
+    meter: MeterDep,
     include_labels: bool = False,
 ) -> dict:
-    return addresses.neighbors(ctx(request), currency, address, direction, include_labels, pg)
+    return addresses.neighbors(
+        ctx(request), currency, address, direction, include_labels, pg, meter
+    )
 
 
 @router.get(

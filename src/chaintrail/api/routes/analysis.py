@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chaintrail.api.access import require_analyst
 from chaintrail.api.fields import bitcoin_address_field, tx_hash_field
-from chaintrail.api.params import AddressPath, Currency, TxHashPath, ctx
+from chaintrail.api.params import AddressPath, Currency, MeterDep, TxHashPath, ctx
 from chaintrail.api.services import analysis
+from chaintrail.limits import MAX_EXPOSURE_HOPS, MAX_FRONTIER, MAX_LINK_DEPTH, MAX_TRACE_HOPS
 
 router = APIRouter(prefix="/{currency}", tags=["analysis"])
 
@@ -31,13 +32,13 @@ class TraceRequest(BaseModel):
     output_index: int | None = Field(None, ge=0, le=2**31 - 1)
     direction: Literal["forward", "backward"] = "forward"
     model: Literal["poison", "haircut", "fifo"] = "haircut"
-    hops: int = Field(3, ge=0, le=50)
+    hops: int = Field(3, ge=0, le=MAX_TRACE_HOPS)
     min_value: int = Field(0, ge=0, le=21 * 10**14)
     height_from: int | None = Field(None, ge=0, le=2**31 - 1)
     height_to: int | None = Field(None, ge=0, le=2**31 - 1)
     stop_at_services: bool = False
     demix: bool = True
-    max_frontier: int = Field(10_000, ge=1, le=100_000)
+    max_frontier: int = Field(10_000, ge=1, le=MAX_FRONTIER)
     cluster_nodes: bool = False
 
     @field_validator("address")
@@ -56,8 +57,8 @@ class TraceRequest(BaseModel):
     operation_id="trace",
     summary="Trace value forward/backward under a taint model (poison, haircut, fifo)",
 )
-def trace(request: Request, currency: Currency, body: TraceRequest) -> dict:
-    return analysis.trace(ctx(request), currency, body)
+def trace(request: Request, currency: Currency, body: TraceRequest, meter: MeterDep) -> dict:
+    return analysis.trace(ctx(request), currency, body, meter)
 
 
 @router.get(
@@ -68,11 +69,12 @@ def trace(request: Request, currency: Currency, body: TraceRequest) -> dict:
 def exposure(
     request: Request,
     currency: Currency,
+    meter: MeterDep,
     address: Annotated[str | None, Query(max_length=200)] = None,
     cluster: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-    hops: Annotated[int, Query(ge=1, le=10)] = 3,
+    hops: Annotated[int, Query(ge=1, le=MAX_EXPOSURE_HOPS)] = 3,
 ) -> dict:
-    return analysis.exposure(ctx(request), currency, address, cluster, hops)
+    return analysis.exposure(ctx(request), currency, address, cluster, hops, meter)
 
 
 @router.get(
@@ -93,7 +95,7 @@ def offchain_links(
     request: Request,
     currency: Currency,
     address: AddressPath,
-    depth: Annotated[int, Query(ge=1, le=5)] = 1,
+    depth: Annotated[int, Query(ge=1, le=MAX_LINK_DEPTH)] = 1,
 ) -> dict:
     return analysis.offchain_links(ctx(request), currency, address, depth)
 
@@ -145,6 +147,7 @@ def risk(
     request: Request,
     currency: Currency,
     address: AddressPath,
-    hops: Annotated[int, Query(ge=1, le=10)] = 3,
+    meter: MeterDep,
+    hops: Annotated[int, Query(ge=1, le=MAX_EXPOSURE_HOPS)] = 3,
 ) -> dict:
-    return analysis.risk(ctx(request), currency, address, hops)
+    return analysis.risk(ctx(request), currency, address, hops, meter)

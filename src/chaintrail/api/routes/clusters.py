@@ -24,6 +24,7 @@ from chaintrail.api.params import (
     Currency,
     Deprecated,
     Direction,
+    MeterDep,
     PageArgs,
     RangeArgs,
     ctx,
@@ -86,10 +87,11 @@ def _add_family(noun: str, plural: str, tag: str, legacy: bool) -> None:
         cluster: ClusterId,
         direction: Direction,
         pg: Annotated[PageArgs, Depends(page_args)],
+        meter: MeterDep,
         include_labels: bool = False,
     ) -> dict:
         return clusters.cluster_neighbors(
-            ctx(request), currency, cluster, direction, include_labels, pg
+            ctx(request), currency, cluster, direction, include_labels, pg, meter
         )
 
     @router.get(
@@ -162,6 +164,7 @@ def _add_family(noun: str, plural: str, tag: str, legacy: bool) -> None:
         key: Annotated[str, Query(pattern="^(category|addresses)$")],
         value: Annotated[str, Query(max_length=2000)],
         depth: Annotated[int, Query(ge=1, le=7)],
+        meter: MeterDep,
         breadth: Annotated[int, Query(ge=1, le=100)] = 16,
         skip_num_addresses: Annotated[int | None, Query(ge=1)] = None,
     ) -> list:
@@ -175,6 +178,7 @@ def _add_family(noun: str, plural: str, tag: str, legacy: bool) -> None:
             depth,
             breadth,
             skip_num_addresses,
+            meter,
         )
 
 

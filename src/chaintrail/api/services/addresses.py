@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from chaintrail.api.paging import decode_token, page_window, scope_of
+from chaintrail.api.paging import decode_token, encode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs, RangeArgs
 from chaintrail.api.services.chainview import ChainView
 from chaintrail.api.services.kernels import neighbor_flows
+from chaintrail.api.services.tags import labels_of_addresses
+from chaintrail.budget import Meter
 from chaintrail.errors import ValidationError
 
 
@@ -50,14 +52,6 @@ def address(ctx, currency: str, text: str) -> dict:  # noqa: ANN001
     """GET /{currency}/addresses/{address}."""
     view = ctx.chain(currency)
     return address_obj(view, view.address_id(text), text)
-
-
-def address_cluster(ctx, currency: str, text: str) -> dict:  # noqa: ANN001
-    """GET /{currency}/addresses/{address}/cluster."""
-    from chaintrail.api.services.clusters import cluster_obj
-
-    view = ctx.chain(currency)
-    return cluster_obj(ctx, view, view.cluster_of(view.address_id(text)))
 
 
 def parse_when(text: str | None, field: str, end: bool) -> int | None:
@@ -177,11 +171,11 @@ def flows(
 
 
 def neighbors(
-    ctx, currency: str, text: str, direction: str, include_labels: bool, pg: PageArgs
-) -> dict:  # noqa: ANN001
-    """GET /{currency}/addresses/{address}/neighbors."""
-    from chaintrail.api.services.tags import labels_of_addresses
-
+    ctx, currency: str, text: str, direction: str, include_labels: bool, pg: PageArgs,  # noqa: ANN001
+    meter: Meter,
+) -> dict:  # fmt: skip
+    """GET /{currency}/addresses/{address}/neighbors (a page cut short by the work budget
+    ends early; its ``next_page`` continues where it stopped)."""
     view = ctx.chain(currency)
     aid = view.address_id(text)
     ids, value, count, usd = flows(view, aid, outgoing=direction == "out")
@@ -192,6 +186,9 @@ def neighbors(
     labels = labels_of_addresses(ctx, currency, texts) if include_labels else {}
     out = []
     for i, (nid, addr_text) in enumerate(zip(page_ids.tolist(), texts, strict=True)):
+        if not meter.ok(i):
+            nxt = encode_token(scope, start + i)
+            break
         row = {
             "value": {"value": int(value[start + i]), "fiat_values": usd_list(usd[start + i])},
             "no_txs": int(count[start + i]),

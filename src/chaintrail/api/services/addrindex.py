@@ -39,7 +39,7 @@ FIELDS = (
 
 
 @dataclass
-class AddressIndex:
+class AddressActivity:
     """Per-address aggregates (arrays indexed by address id) and the address -> txs CSR."""
 
     received: np.ndarray  # int64 satoshis
@@ -81,7 +81,7 @@ def _usd_sums(addr: np.ndarray, value: np.ndarray, usd: np.ndarray, n_addr: int)
     return sums
 
 
-def build_index(arrays: ChainArrays, usd_per_tx: np.ndarray) -> AddressIndex:
+def build_index(arrays: ChainArrays, usd_per_tx: np.ndarray) -> AddressActivity:
     """Compute the index from the chain; ``usd_per_tx`` is each tx's USD rate (NaN if none)."""
     n_addr = arrays.n_addresses
     out_ok = arrays.out_addr >= 0
@@ -128,7 +128,7 @@ def build_index(arrays: ChainArrays, usd_per_tx: np.ndarray) -> AddressIndex:
         arrays.out_addr,
         n_addr,
     )
-    return AddressIndex(
+    return AddressActivity(
         received=received.astype(np.int64),
         spent=spent.astype(np.int64),
         n_in_tx=tx_counts(arrays.out_addr[out_ok], arrays.out_tx[out_ok]),
@@ -145,12 +145,12 @@ def build_index(arrays: ChainArrays, usd_per_tx: np.ndarray) -> AddressIndex:
     )
 
 
-def load_or_build(cache_dir: Path, stamp: dict, arrays_fn, usd_fn) -> AddressIndex:
+def load_or_build(cache_dir: Path, stamp: dict, arrays_fn, usd_fn) -> AddressActivity:
     """The cached index if its stamp matches ``stamp``, else a fresh build written atomically."""
     stamp_file = cache_dir / "address_index.json"
     try:
         if json.loads(stamp_file.read_text()) == {**stamp, "format": FORMAT}:
-            return AddressIndex(
+            return AddressActivity(
                 **{f: np.load(cache_dir / f"{f}.npy", mmap_mode="r") for f in FIELDS}
             )
     except (OSError, ValueError):

@@ -1,32 +1,40 @@
 """One served chain in memory: ids <-> strings, blocks, per-address aggregates, clusters, prices.
 
 Everything a request needs is an array lookup: the store's memory-mapped ``ChainArrays``,
-its txid and address indexes, the block columns, this package's :class:`AddressIndex`, and
+its txid and address indexes, the block columns, this package's :class:`AddressActivity`, and
 the cluster labels (address -> smallest address id of its cluster) plus per-cluster sums.
+
+A view is one store generation; what is derived from the clustering run and the intel
+database (cluster sums, the tracing context with its tags) is built on first use and dropped
+by :meth:`ChainView.refreshed` when those change (see ``context.ServiceContext``).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import threading
 from pathlib import Path
 
 import numpy as np
 
-from chaintrail.api.services.addrindex import AddressIndex, load_or_build
+from chaintrail.analysis.clustering import load_clusters
+from chaintrail.analysis.trace_store import TraceContext
+from chaintrail.api.services.addrindex import AddressActivity, load_or_build
 from chaintrail.chains.bitcoin.address import address_string_to_key
 from chaintrail.chains.model import hash_to_hex
 from chaintrail.errors import NotFoundError, ValidationError
+from chaintrail.intel.tracing import open_trace_context
 from chaintrail.rates import DAY, DailyRates
-from chaintrail.store.cache import numpy_column
+from chaintrail.store import ChainStore
+from chaintrail.store.cache import fixed_column, numpy_column
+from chaintrail.store.indexes import AddressIdIndex, TxIndex
 
 
 class ChainView:
-    """Read-only, thread-safe lookups over one opened store (one currency)."""
+    """Read-only, thread-safe lookups over one opened store generation (one currency)."""
 
-    def __init__(self, store, currency: str, rates: DailyRates) -> None:  # noqa: ANN001
-        from chaintrail.store.indexes import AddressIndex as StoreAddressIndex
-        from chaintrail.store.indexes import TxIndex
-
+    def __init__(self, store: ChainStore, currency: str, rates: DailyRates) -> None:
         self.store = store
         self.currency = currency
         self.rates = rates
@@ -34,20 +42,41 @@ class ChainView:
         self.manifest = m
         self.arrays = store.arrays()
         self.txidx = TxIndex(root, m)
-        self.addridx = StoreAddressIndex(root, m, store.con())
+        self.addridx = AddressIdIndex(root, m, store.con)
         self.block_time = numpy_column(root, m, "blocks", "time", "i8")
         self.block_height = numpy_column(root, m, "blocks", "height", "i8")
         self.block_ntx = numpy_column(root, m, "blocks", "tx_count", "i8")
         self.block_first_tx = numpy_column(root, m, "blocks", "first_tx_id", "i8")
         self.tx_usd = self._tx_usd()
-        self.index: AddressIndex = load_or_build(
+        self.index: AddressActivity = load_or_build(
             root / "derived" / "api",
             {"generation": int(m.generation), "n_txs": int(m.n_txs)},
             lambda: self.arrays,
             lambda _a: self.tx_usd,
         )
         self.tip_time = int(self.block_time[-1]) if self.block_time.size else 0
-        self._clusters: tuple | None = None
+        self._derived_lock = threading.Lock()
+        self._clusters: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._trace_context: TraceContext | None = None
+
+    def refreshed(self, clusters: bool, intel: bool) -> ChainView:
+        """This generation's view with the caches derived from a changed clustering run
+        (``clusters``) or changed tags (``intel``) left to be rebuilt on first use."""
+        view = copy.copy(self)
+        view._derived_lock = threading.Lock()
+        if clusters:
+            view._clusters = None
+        if clusters or intel:
+            view._trace_context = None
+        return view
+
+    def trace_context(self) -> TraceContext:
+        """The tracing context (tracer, clusters, attribution, stop mask), built on first use."""
+        if self._trace_context is None:
+            with self._derived_lock:
+                if self._trace_context is None:
+                    self._trace_context = open_trace_context(self.store)
+        return self._trace_context
 
     # -- prices -----------------------------------------------------------------------------
     def _tx_usd(self) -> np.ndarray:
@@ -106,8 +135,6 @@ class ChainView:
     @functools.cached_property
     def block_hashes(self) -> np.ndarray:
         """(n_blocks, 32) block hashes in display order, as the store keeps them."""
-        from chaintrail.store.cache import fixed_column
-
         return fixed_column(Path(self.store.root), self.manifest, "blocks", "hash", 32)
 
     def block_row(self, height: int) -> int:
@@ -121,12 +148,12 @@ class ChainView:
     def clusters(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """(cluster label per address, per-cluster sums indexed by cluster id)."""
         if self._clusters is None:
-            self._clusters = self._build_clusters()
+            with self._derived_lock:
+                if self._clusters is None:
+                    self._clusters = self._build_clusters()
         return self._clusters
 
     def _build_clusters(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        from chaintrail.analysis.clustering import load_clusters
-
         n = self.arrays.n_addresses
         try:
             labels = np.asarray(load_clusters(self.store).labels, dtype=np.int64)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from chaintrail.api.paging import decode_token, page_window, scope_of
+from chaintrail.api.paging import decode_token, encode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs, RangeArgs
 from chaintrail.api.services.addresses import address_obj, flows, link_rows, tx_rows, usd_list
 from chaintrail.api.services.chainview import ChainView
-from chaintrail.errors import UsageError
+from chaintrail.api.services.tags import address_tag_rows, labels_of_addresses
+from chaintrail.budget import Meter
+from chaintrail.errors import BudgetError, UsageError
 
 MAX_MEMBERS_SCANNED = 20_000  # cluster-level scans over more members are refused, not slow
 
@@ -29,8 +31,6 @@ def _cluster_txs(view: ChainView, members: np.ndarray) -> tuple[np.ndarray, np.n
 
 def cluster_obj(ctx, view: ChainView, cid: int) -> dict:  # noqa: ANN001
     """The GraphSense Cluster object of a cluster id."""
-    from chaintrail.api.services.tags import address_tag_rows
-
     members = view.members(cid)
     _, sums = view.clusters()
     ix = view.index
@@ -85,6 +85,12 @@ def cluster(ctx, currency: str, cid: int) -> dict:  # noqa: ANN001
     return cluster_obj(ctx, ctx.chain(currency), cid)
 
 
+def address_cluster(ctx, currency: str, text: str) -> dict:  # noqa: ANN001
+    """GET /{currency}/addresses/{address}/cluster: the cluster object of an address."""
+    view = ctx.chain(currency)
+    return cluster_obj(ctx, view, view.cluster_of(view.address_id(text)))
+
+
 def cluster_addresses(ctx, currency: str, cid: int, pg: PageArgs) -> dict:  # noqa: ANN001
     """GET /{currency}/clusters/{cluster}/addresses."""
     view = ctx.chain(currency)
@@ -114,14 +120,25 @@ def _big(view: ChainView, cid: int) -> np.ndarray:
 
 
 def cluster_neighbors(
-    ctx, currency: str, cid: int, direction: str, include_labels: bool, pg: PageArgs
-) -> dict:  # noqa: ANN001
-    """GET /{currency}/clusters/{cluster}/neighbors (deprecated upstream)."""
+    ctx, currency: str, cid: int, direction: str, include_labels: bool, pg: PageArgs,  # noqa: ANN001
+    meter: Meter,
+) -> dict:  # fmt: skip
+    """GET /{currency}/clusters/{cluster}/neighbors (deprecated upstream).
+
+    The sums over the members must be whole (BudgetError if the budget runs out while adding
+    them up); the page of neighbor clusters may end early, its ``next_page`` continuing there.
+    """
     view = ctx.chain(currency)
     labels = view.clusters()[0]
     value: dict[int, int] = {}
     count: dict[int, int] = {}
-    for m in _big(view, cid).tolist():
+    for k, m in enumerate(_big(view, cid).tolist()):
+        if k % 64 == 0 and not meter.ok():
+            raise BudgetError(
+                f"cluster {cid}: adding up the neighbors of its {view.members(cid).shape[0]:,} "
+                f"addresses did not fit the work budget ({meter.budget.describe()}); "
+                "use /v1/.../exposure or a key with a larger budget"
+            )
         ids, val, cnt, _ = flows(view, m, outgoing=direction == "out")
         for n, v, c in zip(labels[ids].tolist(), val.tolist(), cnt.tolist(), strict=True):
             if n != cid:
@@ -131,12 +148,13 @@ def cluster_neighbors(
     scope = scope_of("cluster_neighbors", cid, direction)
     start, stop, nxt = page_window(len(order), decode_token(pg.page, scope), pg.pagesize, scope)
     out = []
-    for n in order[start:stop]:
+    for i, n in enumerate(order[start:stop]):
+        if not meter.ok(i):
+            nxt = encode_token(scope, start + i)
+            break
         obj = cluster_obj(ctx, view, n)
         row = {"value": view.value(value[n]), "no_txs": count[n], "cluster": obj, "entity": obj}
         if include_labels:
-            from chaintrail.api.services.tags import labels_of_addresses
-
             found = labels_of_addresses(ctx, currency, view.address_strs(view.members(n)[:1000]))
             row["labels"] = sorted({lab for labs in found.values() for lab in labs})
         out.append(row)
@@ -167,15 +185,17 @@ def cluster_txs(ctx, currency: str, cid: int, direction: str | None, rng: RangeA
     return tx_rows(view, tids, vals, rng, direction, "cluster_txs", cid)
 
 
-def _neighbor_rows(ctx, view: ChainView, cid: int, direction: str, breadth: int) -> list[dict]:  # noqa: ANN001
-    page = cluster_neighbors(ctx, view.currency, cid, direction, False, PageArgs(None, breadth))
+def _neighbor_rows(
+    ctx, view: ChainView, cid: int, direction: str, breadth: int, meter: Meter  # noqa: ANN001
+) -> list[dict]:
+    page = cluster_neighbors(
+        ctx, view.currency, cid, direction, False, PageArgs(None, breadth), meter
+    )
     return page["neighbors"]
 
 
 def _matches(ctx, view: ChainView, cid: int, key: str, wanted: set[str]) -> list[dict]:  # noqa: ANN001
     """Addresses of cluster ``cid`` that match the search (by tag category or by address)."""
-    from chaintrail.api.services.tags import address_tag_rows
-
     members = view.members(cid)[:MAX_MEMBERS_SCANNED]
     texts = view.address_strs(members)
     if key == "addresses":
@@ -191,7 +211,7 @@ def _matches(ctx, view: ChainView, cid: int, key: str, wanted: set[str]) -> list
 
 
 def search_neighbors(
-    ctx,
+    ctx,  # noqa: ANN001
     currency: str,
     cid: int,
     direction: str,
@@ -200,17 +220,29 @@ def search_neighbors(
     depth: int,
     breadth: int,
     skip_num_addresses: int | None,
-) -> list:  # noqa: ANN001
+    meter: Meter,
+) -> list:
     """GET /{currency}/clusters/{cluster}/search: paths (depth <= 7, ``breadth`` neighbors per
-    step) to neighbor clusters holding an address with one of the categories / addresses."""
+    step) to neighbor clusters holding an address with one of the categories / addresses.
+
+    When the work budget runs out the walk stops where it is and the paths found so far are
+    the answer (the reply's ``Chaintrail-Budget`` header says it was cut)."""
     view = ctx.chain(currency)
     view.members(cid)
     wanted = {v.strip() for v in value.split(",") if v.strip()}
     seen = {cid}
 
     def walk(at: int, level: int) -> list[dict]:
-        found = []
-        for row in _neighbor_rows(ctx, view, at, direction, breadth):
+        found: list[dict] = []
+        if not meter.ok():
+            return found
+        try:
+            rows = _neighbor_rows(ctx, view, at, direction, breadth, meter)
+        except BudgetError:  # this cluster's neighbors did not fit: the walk ends here
+            return found
+        for row in rows:
+            if not meter.ok():
+                break
             n = row["cluster"]["cluster"]
             if n in seen:
                 continue

@@ -1,4 +1,4 @@
-"""Tag endpoints over the intel store (``<store>/intel.duckdb``, table ``tags`` of
+"""Tag endpoints over the intel database (``intel.database.INTEL_DB``, table ``tags`` of
 ``chaintrail.intel.model.TAG_SCHEMA``), the shipped taxonomy, and the report-tag queue.
 
 Reported tags are a review queue (as in GraphSense): appended to ``<store>/reported_tags.jsonl``
@@ -15,9 +15,14 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
+
 from chaintrail.api.paging import decode_token, page_window, scope_of
 from chaintrail.api.params import PageArgs
 from chaintrail.errors import ChaintrailError, NotFoundError, StoreError
+from chaintrail.intel.model import check_text
+from chaintrail.intel.store import IntelStore
+from chaintrail.intel.taxonomy import load_taxonomy
 
 _lock = threading.Lock()
 TAG_FIELDS = (
@@ -27,30 +32,19 @@ TAG_FIELDS = (
 
 
 def _rows(ctx, sql: str, params: list) -> list[dict]:  # noqa: ANN001
-    """Rows of a query on the intel store; [] when there is no intel store (no tags imported).
+    """Rows of a query on the intel database; [] when there is none (no tags imported).
 
-    A read-only connection is opened per call and closed at once, so the server never holds
-    the file while ``chaintrail tags import`` (another process) or an analyst write needs it.
+    The connection is leased from the process's one owner of the file (see
+    ``intel.database``): shared by concurrent readers, closed when the last one leaves, so
+    ``chaintrail tags import`` (another process) can get at the file between requests.
     """
-    import duckdb
-
-    path = ctx.store_dir / "intel.duckdb"
-    if not path.exists():
-        return []
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise StoreError(f"{path}: intel store busy or unreadable, retry ({exc})") from exc
-    try:
-        cur = con.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    except duckdb.CatalogException:
-        return []
-    except duckdb.Error as exc:
-        raise StoreError(f"{path}: intel query failed ({exc})") from exc
-    finally:
-        con.close()
+    with IntelStore.open(ctx.store_dir, read_only=True) as st:
+        try:
+            return st.query(sql, params)
+        except duckdb.CatalogException:
+            return []
+        except duckdb.Error as exc:
+            raise StoreError(f"{st.path}: intel query failed ({exc})") from exc
 
 
 def _epoch(day: date | None) -> int | None:
@@ -199,8 +193,6 @@ def actor_tags(ctx, actor_id: str, pg: PageArgs) -> dict:  # noqa: ANN001
 
 
 def _concept_labels() -> dict[str, str]:
-    from chaintrail.intel.taxonomy import load_taxonomy
-
     return {c.id: c.label for c in load_taxonomy().concepts.values()}
 
 
@@ -217,8 +209,6 @@ def taxonomies(ctx) -> list[dict]:  # noqa: ANN001
 
 def concepts(ctx, taxonomy: str) -> list[dict]:  # noqa: ANN001
     """GET /tags/taxonomies/{taxonomy}/concepts."""
-    from chaintrail.intel.taxonomy import load_taxonomy
-
     tax = load_taxonomy()
     if taxonomy == "concept":
         return [
@@ -247,12 +237,17 @@ def concepts(ctx, taxonomy: str) -> list[dict]:  # noqa: ANN001
 def report_tag(ctx, body, caller: str) -> dict:  # noqa: ANN001
     """POST /tags/report-tag: append to the review queue; returns the report id."""
     report_id = uuid.uuid4().hex
-    record = {"id": report_id, "reported_by": caller, "time": int(time.time()), **body.model_dump()}
+    fields = body.model_dump()
+    for name, value in fields.items():
+        if isinstance(value, str):
+            check_text(value, name)
+    record = {"id": report_id, "reported_by": caller, "time": int(time.time()), **fields}
     path = Path(ctx.store_dir) / "reported_tags.jsonl"
     line = (json.dumps(record) + "\n").encode()
     with _lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            os.fchmod(fd, 0o600)  # reports are intelligence: owner-only, also if made wider
             os.write(fd, line)  # one write of one line: a crash leaves whole lines only
             os.fsync(fd)
         finally:
