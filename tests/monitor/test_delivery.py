@@ -199,3 +199,35 @@ def test_sse_stream_resumes_after_last_event_id(node, watched: Watched, sim_chai
     finally:
         srv.should_exit = True
         thread.join(10)
+
+
+@_sqlite_only
+def test_serve_on_the_followed_store_sees_each_committed_block(node, watched: Watched, sim_chain: SimChain,
+                                                              db_url: str | None) -> None:
+    follower = Follower(ChainStore.open(watched.store, create=True), rpc_url=node.url, auth={"user": "sim", "password": "sim"})
+    app = create_app(ApiSettings(store_dir=watched.store, auth=False, rate_limit=0))
+    port = _port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    try:
+        follower.sync()
+        thread.start()
+        while not srv.started:
+            time.sleep(0.05)
+        stats = f"http://127.0.0.1:{port}/api/stats"
+        assert httpx.get(stats).status_code == 200
+        for _ in range(3):
+            node.advance()
+            follower.sync()  # the follower holds the writer lock all along
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                body = httpx.get(stats).json()
+                if body["currencies"][0]["no_blocks"] == node.height + 1:
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError(f"serve never showed height {node.height}: {body}")
+    finally:
+        follower.close()
+        srv.should_exit = True
+        thread.join(10)
